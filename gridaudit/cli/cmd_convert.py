@@ -1,0 +1,5 @@
+"""CLI command(s): convert."""
+
+from __future__ import annotations
+
+from .app import app  # noqa: F401

@@ -1,0 +1,5 @@
+"""CLI command(s): train."""
+
+from __future__ import annotations
+
+from .app import app  # noqa: F401

@@ -1,0 +1,130 @@
+"""What a feature family sees: every table cut at the as-of month, and the daily curve as a matrix.
+
+Point-in-time correctness is enforced here, once, for every family: a row enters the context
+only if it was dated (for inspections: *recorded*) on or before the last day of the as-of month.
+Families therefore cannot look past the month even by mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..contract import PERSONAL_COLUMNS
+from ..months import month_end, parse_month
+
+
+@dataclass(frozen=True)
+class CurveMatrix:
+    """Daily kWh as customers x days (NaN = not collected), rows in ``customer_ids`` order."""
+
+    values: np.ndarray  # float64, shape (n_customers, n_days)
+    dates: pd.DatetimeIndex  # consecutive days
+    customer_ids: pd.Index
+
+    @classmethod
+    def from_readings(cls, readings: pd.DataFrame, customer_ids: pd.Index) -> CurveMatrix:
+        """Pivot long readings into a dense matrix covering every day from first to last reading."""
+        if readings is None or readings.empty:
+            return cls(np.empty((len(customer_ids), 0)), pd.DatetimeIndex([]), customer_ids)
+        dates = pd.to_datetime(readings["date"]).dt.normalize()
+        start, end = dates.min(), dates.max()
+        all_days = pd.date_range(start, end, freq="D")
+        rows = customer_ids.get_indexer(readings["customer_id"].astype(str))
+        cols = ((dates - start).dt.days).to_numpy()
+        keep = rows >= 0
+        values = np.full((len(customer_ids), len(all_days)), np.nan)
+        kwh = pd.to_numeric(readings["kwh"], errors="coerce").to_numpy(dtype=float)
+        # duplicate (customer, day) rows are rejected at ingest; summing keeps interval data right
+        np.add.at(values, (rows[keep], cols[keep]), np.nan_to_num(kwh[keep], nan=0.0))
+        seen = np.zeros_like(values, dtype=bool)
+        seen[rows[keep][~np.isnan(kwh[keep])], cols[keep][~np.isnan(kwh[keep])]] = True
+        values[~seen] = np.nan
+        return cls(values, all_days, customer_ids)
+
+    def until(self, end: pd.Timestamp) -> CurveMatrix:
+        """The days on or before ``end`` only."""
+        n = int(self.dates.searchsorted(end, side="right"))
+        return CurveMatrix(self.values[:, :n], self.dates[:n], self.customer_ids)
+
+    def last_days(self, n_days: int, end: pd.Timestamp) -> np.ndarray:
+        """Window of the last ``n_days`` ending on ``end`` (padded with NaN where no data)."""
+        out = np.full((len(self.customer_ids), n_days), np.nan)
+        if len(self.dates) == 0:
+            return out
+        first = end - pd.Timedelta(days=n_days - 1)
+        lo = int(self.dates.searchsorted(first, side="left"))
+        hi = int(self.dates.searchsorted(end, side="right"))
+        if hi <= lo:
+            return out
+        offset = (self.dates[lo] - first).days
+        out[:, offset : offset + (hi - lo)] = self.values[:, lo:hi]
+        return out
+
+
+@dataclass(frozen=True)
+class FeatureContext:
+    as_of: pd.Period
+    as_of_end: pd.Timestamp
+    customers: pd.DataFrame  # one row per customer scored as of the month, no personal columns
+    tables: dict[str, pd.DataFrame]  # every table cut at as_of_end
+    curve: CurveMatrix | None  # rows aligned with customers.customer_id
+    config: Config
+
+    @property
+    def customer_index(self) -> pd.Index:
+        return pd.Index(self.customers["customer_id"].astype(str), name="customer_id")
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+
+def known_date(inspections: pd.DataFrame, label_delay_months: int) -> pd.Series:
+    """When each inspection result became known: recorded_date, else date + the label delay."""
+    date = pd.to_datetime(inspections["date"])
+    fallback = date + pd.DateOffset(months=label_delay_months)
+    if "recorded_date" in inspections.columns:
+        recorded = pd.to_datetime(inspections["recorded_date"])
+        return recorded.fillna(fallback)
+    return fallback
+
+
+def cut_tables(
+    tables: dict[str, pd.DataFrame], as_of: str | pd.Period, config: Config
+) -> dict[str, pd.DataFrame]:
+    """Every table reduced to the rows known on the last day of the as-of month."""
+    end = month_end(as_of)
+    month = parse_month(as_of)
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
+        if frame is None:
+            continue
+        if name == "customers":
+            keep = pd.Series(True, index=frame.index)
+            if "connect_date" in frame.columns:
+                keep &= ~(pd.to_datetime(frame["connect_date"]) > end)
+            frame = frame.loc[keep].drop(columns=[c for c in PERSONAL_COLUMNS if c in frame.columns])
+        elif name == "inspections":
+            frame = frame.assign(known_date=known_date(frame, config.label_delay_months))
+            frame = frame.loc[(frame["known_date"] <= end) & (pd.to_datetime(frame["date"]) <= end)]
+        elif name == "area_line_loss":
+            months = pd.PeriodIndex(frame["month"].astype(str), freq="M")
+            frame = frame.loc[months <= month]
+        elif name == "readings":
+            frame = frame.loc[pd.to_datetime(frame["date"]) <= end]
+        elif name == "bills":
+            frame = frame.loc[pd.to_datetime(frame["read_date"]) <= end]
+        elif name == "billing_adjustments":
+            frame = frame.loc[pd.to_datetime(frame["date"]) <= end]
+        elif name == "work_orders":
+            frame = frame.loc[pd.to_datetime(frame["created_at"]) <= end]
+            # completion after the month is not yet known
+            late = pd.to_datetime(frame["completed_at"]) > end
+            if late.any():
+                frame = frame.copy()
+                frame.loc[late, "completed_at"] = pd.NaT
+        out[name] = frame.reset_index(drop=True)
+    return out
