@@ -50,6 +50,7 @@ class CustomerFeatureBuilder:
     def build(self, as_of: str | pd.Period) -> pd.DataFrame:
         """Feature frame indexed by customer_id; category columns carry pandas ``category`` dtype."""
         from .families import FAMILIES
+        from .peers import peer_features
 
         ctx = self.context(as_of)
         index = ctx.customer_index
@@ -62,6 +63,9 @@ class CustomerFeatureBuilder:
                 continue
             parts.append(part.reindex(index))
         frame = pd.concat(parts, axis=1)
+        peers = peer_features(frame, ctx)
+        if peers is not None and peers.shape[1]:
+            frame = pd.concat([frame, peers.reindex(index)], axis=1)
         frame.index.name = "customer_id"
         dupes = frame.columns[frame.columns.duplicated()].tolist()
         if dupes:

@@ -1,0 +1,12 @@
+"""Feature family: capacity_tariff (placeholder until its owner fills it in)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .context import FeatureContext
+
+
+def capacity_tariff_features(ctx: FeatureContext) -> pd.DataFrame | None:
+    """Placeholder: no columns yet."""
+    return None
