@@ -1,0 +1,1 @@
+"""Training: labels from past inspections, time-aware splits, LightGBM, MLflow."""
