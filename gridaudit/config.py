@@ -35,6 +35,8 @@ class Config:
     tier_thresholds: tuple[float, float] = (0.3, 0.1)  # high >= first, medium >= second
     tariff_yuan_per_kwh: float = 0.6  # for expected recovery where amounts are unknown
     recovery_months: int = 12  # months of lost energy typically recovered
+    assumed_lost_share: float = 0.3  # share of consumption assumed unbilled at a finding (expected recovery)
+    cooldown_exempt_top_share: float = 0.01  # top-scoring share re-listed even inside the cool-down
     # training
     num_boost_round: int = 400
     learning_rate: float = 0.05
@@ -54,6 +56,7 @@ class Config:
             "other": 15,
         }
     )
+    order_adjustment_min_yuan: float = 500.0  # billing adjustments this large need a billing-adjustment order
 
     def replace(self, **changes) -> Config:
         """A copy with the given settings changed; ``None`` means 'keep'."""

@@ -36,7 +36,7 @@ class CurveMatrix:
         rows = customer_ids.get_indexer(readings["customer_id"].astype(str))
         cols = ((dates - start).dt.days).to_numpy()
         keep = rows >= 0
-        values = np.full((len(customer_ids), len(all_days)), np.nan)
+        values = np.zeros((len(customer_ids), len(all_days)))  # summed into; unseen days set to NaN below
         kwh = pd.to_numeric(readings["kwh"], errors="coerce").to_numpy(dtype=float)
         # duplicate (customer, day) rows are rejected at ingest; summing keeps interval data right
         np.add.at(values, (rows[keep], cols[keep]), np.nan_to_num(kwh[keep], nan=0.0))
@@ -97,6 +97,8 @@ def cut_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table reduced to the rows known on the last day of the as-of month."""
     end = month_end(as_of)
+    # timestamps during the last day still belong to the month: compare with the next midnight
+    stop = end + pd.Timedelta(days=1)
     month = parse_month(as_of)
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
@@ -105,24 +107,26 @@ def cut_tables(
         if name == "customers":
             keep = pd.Series(True, index=frame.index)
             if "connect_date" in frame.columns:
-                keep &= ~(pd.to_datetime(frame["connect_date"]) > end)
+                keep &= ~(pd.to_datetime(frame["connect_date"]) >= stop)
             frame = frame.loc[keep].drop(columns=[c for c in PERSONAL_COLUMNS if c in frame.columns])
         elif name == "inspections":
             frame = frame.assign(known_date=known_date(frame, config.label_delay_months))
-            frame = frame.loc[(frame["known_date"] <= end) & (pd.to_datetime(frame["date"]) <= end)]
+            frame = frame.loc[(frame["known_date"] < stop) & (pd.to_datetime(frame["date"]) < stop)]
         elif name == "area_line_loss":
-            months = pd.PeriodIndex(frame["month"].astype(str), freq="M")
-            frame = frame.loc[months <= month]
+            # YYYY-MM compared as year * 12 + month: parsing thousands of Periods is slow
+            text = frame["month"].astype(str)
+            index = text.str[:4].astype(int) * 12 + text.str[5:7].astype(int)
+            frame = frame.loc[index <= month.year * 12 + month.month]
         elif name == "readings":
-            frame = frame.loc[pd.to_datetime(frame["date"]) <= end]
+            frame = frame.loc[pd.to_datetime(frame["date"]) < stop]
         elif name == "bills":
-            frame = frame.loc[pd.to_datetime(frame["read_date"]) <= end]
+            frame = frame.loc[pd.to_datetime(frame["read_date"]) < stop]
         elif name == "billing_adjustments":
-            frame = frame.loc[pd.to_datetime(frame["date"]) <= end]
+            frame = frame.loc[pd.to_datetime(frame["date"]) < stop]
         elif name == "work_orders":
-            frame = frame.loc[pd.to_datetime(frame["created_at"]) <= end]
+            frame = frame.loc[pd.to_datetime(frame["created_at"]) < stop]
             # completion after the month is not yet known
-            late = pd.to_datetime(frame["completed_at"]) > end
+            late = pd.to_datetime(frame["completed_at"]) >= stop
             if late.any():
                 frame = frame.copy()
                 frame.loc[late, "completed_at"] = pd.NaT

@@ -69,4 +69,4 @@ def all_specs(target_type: str | None = None) -> list[FeatureSpec]:
 
 def _load_families() -> None:
     # Importing the families registers their features.
-    from . import families  # noqa: F401
+    from . import families, work_order_specs  # noqa: F401
