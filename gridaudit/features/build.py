@@ -13,6 +13,7 @@ import pandas as pd
 from ..config import Config
 from ..months import month_end, parse_month
 from .context import CurveMatrix, FeatureContext, cut_tables
+from .peers import peer_features  # imported here so that peer features are in the registry
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ class CustomerFeatureBuilder:
     def build(self, as_of: str | pd.Period) -> pd.DataFrame:
         """Feature frame indexed by customer_id; category columns carry pandas ``category`` dtype."""
         from .families import FAMILIES
-        from .peers import peer_features
 
         ctx = self.context(as_of)
         index = ctx.customer_index
