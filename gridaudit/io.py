@@ -97,10 +97,11 @@ def replace_dir(target: str | Path, build) -> Path:
 # ---------------------------------------------------------------- buckets
 def bucket_of(customer_ids: pd.Series, n_buckets: int) -> np.ndarray:
     """Stable bucket number per customer (crc32, so it never depends on the process)."""
-    ids = customer_ids.astype(str).to_numpy()
-    return np.fromiter(
+    codes, ids = pd.factorize(customer_ids.astype(str))  # hash each customer once, not each row
+    per_id = np.fromiter(
         (zlib.crc32(s.encode("utf-8")) % n_buckets for s in ids), dtype=np.int16, count=len(ids)
     )
+    return per_id[codes]
 
 
 # ---------------------------------------------------------------- warehouse
