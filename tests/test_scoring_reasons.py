@@ -1,0 +1,160 @@
+"""Reasons: value formatting, top-3 ordering, peer medians, languages, and shared case 03
+(contributions of a 300-level category feature add up, and its reason names the category)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scoring_fixtures import register_test_specs
+
+from gridaudit.model import RiskModel
+from gridaudit.scoring.reasons import format_value, peer_medians, render_reason, top_reasons
+
+
+@pytest.fixture(autouse=True)
+def _specs(monkeypatch):
+    register_test_specs(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "language", "expected"),
+    [
+        (0.64, "ratio", "zh", "64%"),
+        (0.5, "share", "en", "50%"),
+        (1234.4, "kwh", "en", "1,234"),
+        (12, "days", "zh", "12"),
+        (3, "months", "en", "3"),
+        (7.3, "kwh_per_day", "en", "7.3"),
+        (0.25, "kwh_per_day", "en", "0.25"),
+        (15.0, "count", "en", "15"),
+        (2500, "yuan", "zh", "2,500"),
+        (64.4, "percent", "en", "64%"),
+        (1, "flag", "zh", "是"),
+        (0, "flag", "en", "no"),
+        (0.537, "score", "en", "0.54"),
+        ("A017", "category", "zh", "A017"),
+        (float("nan"), "kwh", "zh", "无数据"),
+        (None, "days", "en", "n/a"),
+    ],
+)
+def test_format_value(value, unit, language, expected):
+    assert format_value(value, unit, language) == expected
+
+
+def hand_contributions() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    index = pd.Index(["c1", "c2"], name="customer_id")
+    contributions = pd.DataFrame(
+        {
+            "t_drop_ratio": [0.5, -0.5],
+            "t_zero_days": [0.9, 0.0],
+            "t_mean_kwh": [-0.2, 0.3],
+            "area_id": [0.1, -0.1],
+            "base_value": [-2.0, -2.0],
+        },
+        index=index,
+    )
+    values = pd.DataFrame(
+        {
+            "t_drop_ratio": [0.64, 0.1],
+            "t_zero_days": [12.0, 0.0],
+            "t_mean_kwh": [1234.0, 980.0],
+            "area_id": ["A017", "A002"],
+        },
+        index=index,
+    )
+    peers = pd.DataFrame(
+        {
+            "t_drop_ratio": [0.1, 0.1],
+            "t_zero_days": [2.0, 2.0],
+            "t_mean_kwh": [800.0, 800.0],
+            "area_id": ["A017", "A002"],
+        },
+        index=index,
+    )
+    return contributions, values, peers
+
+
+def test_top_reasons_orders_positive_contributions_and_stops_at_the_positives():
+    reasons = top_reasons(*hand_contributions(), language="en")
+    assert reasons.loc["c1", "reason_codes"] == "t_zero_days;t_drop_ratio;area_id"
+    assert reasons.loc["c1", "reason_1"] == "12 days with zero consumption (peers: 2 days)"
+    assert reasons.loc["c1", "reason_2"] == "consumption fell 64% below its own median (peers: 10%)"
+    assert "A017" in reasons.loc["c1", "reason_3"]  # the category reason names the area
+    # c2: only t_mean_kwh pushes toward risk (0.0 does not count)
+    assert reasons.loc["c2", "reason_codes"] == "t_mean_kwh"
+    assert reasons.loc["c2", "reason_1"] == "uses 980 kWh a month (peers: 800 kWh)"
+    assert reasons.loc["c2", ["reason_2", "reason_3"]].tolist() == ["", ""]
+
+
+def test_language_switch():
+    zh = top_reasons(*hand_contributions(), language="zh")
+    en = top_reasons(*hand_contributions(), language="en")
+    assert zh.loc["c1", "reason_1"] == "零电量12天（同类用户：2天）"
+    assert en.loc["c1", "reason_1"].startswith("12 days")
+    assert zh.loc["c1", "reason_codes"] == en.loc["c1", "reason_codes"]
+
+
+def test_undescribed_feature_still_gets_a_plain_reason():
+    assert render_reason("not_in_registry_xyz", 3.0, 1.0, "en") == "not_in_registry_xyz = 3"
+
+
+def test_tariff_category_is_shown_in_chinese():
+    assert "居民生活" in render_reason("tariff_category", "residential", None, "zh")
+    assert "residential" in render_reason("tariff_category", "residential", None, "en")
+
+
+def test_peer_median_uses_tariff_and_area_and_falls_back_to_the_tariff():
+    features = pd.DataFrame(
+        {
+            "tariff_category": ["r", "r", "r", "r", "r", "r", "c"],
+            "area_id": ["X", "X", "X", "X", "X", "Y", "X"],
+            "t_mean_kwh": [1.0, 2.0, 3.0, 4.0, 5.0, 100.0, 10.0],
+        },
+        index=[f"k{i}" for i in range(7)],
+    )
+    peers = peer_medians(features, ["t_mean_kwh", "area_id"], min_group=5)
+    # r/X has 5 members -> its own median 3; r/Y and c/X are too small -> whole tariff category
+    assert peers["t_mean_kwh"].tolist() == [3.0, 3.0, 3.0, 3.0, 3.0, 3.5, 10.0]
+    assert peers["area_id"].tolist() == features["area_id"].tolist()
+
+
+def area_model_frame(n_rows: int = 3000, n_areas: int = 300, seed: int = 2):
+    """A 300-level area id that carries most of the risk (shared case 03)."""
+    rng = np.random.default_rng(seed)
+    areas = np.array([f"A{i:03d}" for i in range(n_areas)])
+    area_index = np.arange(n_rows) % n_areas
+    x = rng.normal(size=n_rows)
+    risky_area = area_index < 30
+    p = np.where(risky_area, 0.8, 0.05) / (1 + np.exp(-0.3 * x)) * 1.2
+    y = (rng.random(n_rows) < np.clip(p, 0, 1)).astype(int)
+    frame = pd.DataFrame(
+        {"area_id": pd.Categorical(areas[area_index], categories=areas), "t_mean_kwh": x * 100 + 500},
+        index=pd.Index([f"C{i:05d}" for i in range(n_rows)], name="customer_id"),
+    )
+    return frame, y, risky_area
+
+
+def test_case_03_category_contributions_add_up_and_the_reason_names_the_area():
+    """shared/cases/03-explaining-categories: contributions (LightGBM's own TreeSHAP, no shap
+    call on category columns) plus the base value equal the raw score to 1e-6 for every row of a
+    model with a 300-level area id, and the reason sentence names the area."""
+    frame, y, risky_area = area_model_frame()
+    model = RiskModel(
+        params={"min_child_samples": 5, "min_data_per_group": 5, "num_threads": 1, "cat_smooth": 1},
+        num_boost_round=60,
+        early_stopping_rounds=None,
+        calibration=None,
+    ).fit(frame, y)
+    assert "area_id" in model.categorical_features_
+    assert len(model.category_levels_["area_id"]) == 300
+    contributions = model.contributions(frame)
+    total = contributions.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(total, model.raw_score(frame), rtol=0, atol=1e-6)
+    assert contributions["area_id"].abs().max() > 0.5  # the category really is used
+
+    rows = frame.index[risky_area][:20]
+    peers = peer_medians(frame, ["area_id", "t_mean_kwh"])
+    reasons = top_reasons(contributions.loc[rows], frame.loc[rows], peers.loc[rows], language="zh")
+    first = reasons.loc[reasons["reason_codes"].str.startswith("area_id")]
+    assert len(first) > 0
+    for cid, sentence in first["reason_1"].items():
+        assert str(frame.at[cid, "area_id"]) in sentence
