@@ -138,6 +138,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                 levels = self.category_levels_[col]
                 text = series.astype("object").where(series.notna(), None)
                 text = text.map(lambda v: None if v is None else str(v))
+                text = text.where(text.isin(levels), None)  # unseen -> missing (pandas 4 refuses them)
                 codes = pd.Categorical(text, categories=levels).codes.astype(float)
                 codes[codes < 0] = np.nan
                 out[col] = codes

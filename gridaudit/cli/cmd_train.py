@@ -1,5 +1,262 @@
-"""CLI command(s): train."""
+"""CLI commands: train, evaluate, backtest."""
 
 from __future__ import annotations
 
-from .app import app  # noqa: F401
+import logging
+import math
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..config import load_config
+from ..errors import InputError
+from .app import app, console, fail, out
+
+WAREHOUSE_HELP = "Warehouse folder written by 'gridaudit ingest'."
+TRACKING_HELP = (
+    "Where models and runs are recorded (an MLflow tracking URI). "
+    "Default: the mlflow.db file in the current folder."
+)
+CONFIG_HELP = "Settings file (default: gridaudit.toml in the current folder, if any)."
+METRICS_HELP = "Also write the figures to this JSON file."
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def _metrics_table(title: str, metrics: dict, keys: list[str]) -> Table:
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in keys:
+        if key in metrics:
+            table.add_row(key, _fmt(metrics[key]))
+    return table
+
+
+RANKING_KEYS = [
+    "n",
+    "positives",
+    "base_rate",
+    "roc_auc",
+    "average_precision",
+    "precision_at_capacity",
+    "lift_at_capacity",
+    "precision_at_1pct",
+    "lift_at_1pct",
+    "precision_at_5pct",
+    "lift_at_5pct",
+    "map_at_100",
+    "map_at_200",
+]
+
+
+def _quiet_mlflow() -> None:
+    """MLflow logs database migrations at INFO; keep them for --verbose."""
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
+def _load(warehouse: Path, config_path: Path | None, **overrides):
+    from ..io import read_tables
+
+    _quiet_mlflow()
+    config = load_config(config_path).replace(**overrides)
+    return read_tables(warehouse), config
+
+
+def _jsonable(value):
+    """NaN (a measure that does not exist, e.g. AUC of a month without findings) -> null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_metrics(path: Path | None, data: dict) -> None:
+    if path is not None:
+        from ..io import write_json
+
+        write_json(path, _jsonable(data))
+        console.print(f"figures written to {path}")
+
+
+@app.command()
+def train(
+    warehouse: Path = typer.Option(..., "--warehouse", "-w", help=WAREHOUSE_HELP),
+    target: str = typer.Option("customer", "--target", help="What to rank: customer (work_order later)."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
+    export: Path = typer.Option(
+        None, "--export", help="Also save a plain copy of the model (model.txt + meta.json) in this folder."
+    ),
+    no_register: bool = typer.Option(
+        False,
+        "--no-register",
+        help="Record the run without registering the model (the champion stays as it is).",
+    ),
+    config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """Learn from past inspections which customers are likely to have a problem.
+
+    Each past inspection becomes an example: the customer's features as of the month before it
+    and whether a problem was found. The latest months are held out to measure the model as it
+    would have worked; the model is recorded and becomes the champion that 'gridaudit score' uses.
+    """
+    from ..training import train_model
+
+    try:
+        tables, config = _load(warehouse, config_path, tracking_uri=tracking_uri)
+        with console.status("building examples and training..."):
+            result = train_model(
+                tables, config, target_type=target, register=not no_register, export_dir=export
+            )
+    except InputError as exc:
+        fail(str(exc))
+    split = result.split
+    out.print(
+        f"trained on {split['n_train']} inspections ({split['positives_train']} findings); "
+        f"{split['n_gap']} left out because their results arrived after "
+        f"{split['validation_start']}; validated on {split['n_validation']} inspections of "
+        f"{', '.join(split['validation_block'])} ({split['positives_validation']} findings)"
+    )
+    out.print(_metrics_table("validation (the latest months, held out)", result.metrics, RANKING_KEYS))
+    if result.version:
+        out.print(
+            f"registered {result.model_name} version {result.version} as champion (run {result.run_id})"
+        )
+    else:
+        out.print(f"run {result.run_id} recorded; no model registered")
+    from ..tracking import mlflow_ui_command
+
+    out.print(f"tracking store: {result.tracking_uri} (browse: {mlflow_ui_command(result.tracking_uri)})")
+    if result.exported_to:
+        out.print(f"model copy saved in {result.exported_to}")
+    _write_metrics(
+        metrics_json,
+        {
+            "validation": result.metrics,
+            "split": split,
+            "model": {"name": result.model_name, "version": result.version, "run_id": result.run_id},
+        },
+    )
+
+
+@app.command()
+def evaluate(
+    warehouse: Path = typer.Option(..., "--warehouse", "-w", help=WAREHOUSE_HELP),
+    model: str = typer.Option(
+        "champion", "--model", help="'champion' (the registered model) or a folder saved with --export."
+    ),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
+    metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
+    config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """Measure a model against the inspections recorded in a warehouse (AUC, precision@k, lift@k, MAP@N)."""
+    from ..io import snapshot
+    from ..model import RiskModel
+    from ..tracking import load_champion, run_param
+    from ..training import evaluate_model
+
+    try:
+        tables, config = _load(warehouse, config_path, tracking_uri=tracking_uri)
+        if model == "champion":
+            risk_model, info = load_champion("customer_risk", config.tracking_uri)
+            label = f"customer_risk version {info['version']}"
+        else:
+            if not Path(model).is_dir():
+                raise InputError(f"--model {model} is neither 'champion' nor a model folder")
+            try:
+                risk_model, label, info = RiskModel.load(model), model, {"path": model}
+            except FileNotFoundError as exc:
+                raise InputError(str(exc)) from exc
+        with console.status("scoring the inspected customers..."):
+            report = evaluate_model(tables, risk_model, config)
+        trained_on = run_param(info["run_id"], "data_hash", config.tracking_uri) if "run_id" in info else None
+    except InputError as exc:
+        fail(str(exc))
+    report["same_data_as_training"] = trained_on == snapshot(tables)["hash"]
+    out.print(_metrics_table(f"{label} on {warehouse}", report, RANKING_KEYS))
+    if report["same_data_as_training"]:
+        out.print(
+            "note: this is the warehouse the model was trained on, so these figures are in-sample "
+            "and optimistic; 'gridaudit train' shows the held-out ones, 'gridaudit backtest' month by month"
+        )
+    if "random_and_exploration" in report:
+        out.print(
+            _metrics_table(
+                "random and exploration inspections only (unweighted)",
+                report["random_and_exploration"],
+                RANKING_KEYS,
+            )
+        )
+    _write_metrics(metrics_json, {"model": info, "metrics": report})
+
+
+@app.command()
+def backtest(
+    warehouse: Path = typer.Option(..., "--warehouse", "-w", help=WAREHOUSE_HELP),
+    months: int = typer.Option(
+        6, "--months", min=1, help="How many of the latest inspection months to test."
+    ),
+    capacity: int = typer.Option(None, "--capacity", min=1, help="Inspections the team does per month."),
+    metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
+    config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
+) -> None:
+    """Replay the last months: retrain each month on results known by then and check its picks.
+
+    For each month the model only learns from results that had been written up before the month
+    began, and customers already confirmed are left out. Precision at the capacity is shown beside
+    random sampling (the month's finding rate).
+    """
+    from ..training import backtest as run_backtest
+
+    try:
+        tables, config = _load(warehouse, config_path, capacity=capacity)
+        with console.status(f"backtesting {months} month(s)..."):
+            result = run_backtest(tables, config, n_months=months, capacity=config.capacity)
+    except InputError as exc:
+        fail(str(exc))
+    table = Table(title=f"backtest at capacity {result.capacity}")
+    columns = {
+        "month": "month",
+        "n_train": "trained on",
+        "n_test": "tested",
+        "test_findings": "findings",
+        "k": "k",
+        "precision_at_k": "precision@k",
+        "random_precision_at_k": "random",
+        "lift_at_k": "lift",
+        "precision_at_20pct": "prec. top 20%",
+        "roc_auc": "AUC",
+        "skipped": "note",
+    }
+    for col, header in columns.items():
+        table.add_column(header, justify="left" if col in ("month", "skipped") else "right")
+    for row in result.per_month.to_dict(orient="records"):
+        table.add_row(*[_fmt(row.get(col, float("nan"))) for col in columns])
+    out.print(table)
+    s = result.summary
+    out.print(
+        f"mean precision@{result.capacity}: {_fmt(s.get('precision_at_k_mean', float('nan')))} "
+        f"(std {_fmt(s.get('precision_at_k_std', float('nan')))}); random sampling: "
+        f"{_fmt(s.get('random_precision_at_k_mean', float('nan')))}; "
+        f"mean lift {_fmt(s.get('lift_at_k_mean', float('nan')))}; "
+        f"mean AUC {_fmt(s.get('roc_auc_mean', float('nan')))}"
+    )
+    tested = result.per_month[result.per_month["skipped"] == ""]
+    small = int((tested["n_test"] <= result.capacity).sum())
+    if small:
+        out.print(
+            f"note: in {small} of {len(tested)} month(s) the team inspected no more than "
+            f"{result.capacity} of the tested customers, so precision@{result.capacity} there equals "
+            f"the finding rate; precision_at_20pct (the top fifth of each month) compares rankings"
+        )
+    _write_metrics(metrics_json, result.to_dict())

@@ -1,0 +1,145 @@
+"""Training examples: one per past inspection, features as of the month before it, label = finding.
+
+An inspection on day d in month M becomes the example (features as of M-1, result != clean).
+The builder pivots the curve once and is asked once per distinct as-of month; repeated
+inspections of one customer are separate examples (different months, different features).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..contract import is_finding
+from ..errors import InputError
+from ..features import CustomerFeatureBuilder, known_date
+
+log = logging.getLogger(__name__)
+
+META_COLUMNS = (
+    "inspection_id",
+    "customer_id",
+    "date",
+    "as_of",
+    "known_date",
+    "selection",
+    "inclusion_probability",
+    "recovered_amount",
+)
+
+
+class NoLabelsError(InputError, ValueError):
+    """There are no inspections (or no findings) to learn from."""
+
+
+def target_inspections(tables: dict[str, pd.DataFrame], target_type: str = "customer") -> pd.DataFrame:
+    """The inspections of one target type, oldest first, or a NoLabelsError naming what is missing."""
+    insp = tables.get("inspections")
+    if insp is None or insp.empty:
+        raise NoLabelsError(
+            "the warehouse has no inspections; training needs past inspection results "
+            "(load them with 'gridaudit ingest' or 'gridaudit feedback')"
+        )
+    insp = insp.loc[insp["target_type"] == target_type]
+    if insp.empty:
+        raise NoLabelsError(f"the inspections table has no inspections of target type {target_type!r}")
+    return insp.sort_values(["date", "inspection_id"], kind="stable").reset_index(drop=True)
+
+
+def _with_categories(frame: pd.DataFrame, category_columns: list[str]) -> pd.DataFrame:
+    """Per-month frames carry different category levels; concat leaves them as text. Restore one
+    category dtype over the union of levels (missing stays missing)."""
+    changes = {}
+    for col in category_columns:
+        if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
+            changes[col] = frame[col].astype("category")
+    return frame.assign(**changes) if changes else frame
+
+
+def build_examples(
+    tables: dict[str, pd.DataFrame],
+    config: Config,
+    builder: CustomerFeatureBuilder | None = None,
+    target_type: str = "customer",
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """``(X, y, meta)`` with one row per inspection of ``target_type`` whose target has features.
+
+    X: features as of the month before the inspection's month (RangeIndex aligned with meta).
+    y: 1 where the inspection found a problem, else 0.
+    meta: inspection_id, customer_id, date, as_of (Period), known_date (recorded_date, else date +
+    label delay), selection, inclusion_probability, recovered_amount.
+    Inspections whose customer is not in that month's feature frame (connected later, unknown id)
+    are dropped and counted in the log.
+    """
+    if target_type != "customer":
+        raise InputError(
+            f"training on target type {target_type!r} is not available yet; use --target customer"
+        )
+    insp = target_inspections(tables, target_type)
+    builder = builder or CustomerFeatureBuilder(tables, config)
+    dates = pd.to_datetime(insp["date"])
+    as_of = dates.dt.to_period("M") - 1
+    known = known_date(insp, config.label_delay_months)
+
+    parts_X, parts_rows = [], []
+    category_columns: list[str] = []
+    dropped = 0
+    for month in sorted(as_of.unique()):
+        rows = np.flatnonzero((as_of == month).to_numpy())
+        features = builder.build(month)
+        category_columns = category_columns or [
+            c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)
+        ]
+        ids = insp["target_id"].iloc[rows].astype(str)
+        present = ids.isin(features.index).to_numpy()
+        dropped += int((~present).sum())
+        parts_X.append(features.loc[ids[present]].reset_index(drop=True))
+        parts_rows.append(rows[present])
+    if dropped:
+        log.warning(
+            "%d of %d inspections dropped: their customer has no features as of the month "
+            "before the inspection (connected later, or not in the customers table)",
+            dropped,
+            len(insp),
+        )
+    rows = np.concatenate(parts_rows) if parts_rows else np.array([], dtype=int)
+    if len(rows) == 0:
+        raise NoLabelsError(
+            f"none of the {len(insp)} inspections has a customer with features as of the month "
+            f"before it; check that target_id holds customer_id values of the customers table"
+        )
+    X = _with_categories(pd.concat(parts_X, ignore_index=True), category_columns)
+    picked = insp.iloc[rows].reset_index(drop=True)
+    meta = pd.DataFrame(
+        {
+            "inspection_id": picked["inspection_id"].astype(str),
+            "customer_id": picked["target_id"].astype(str),
+            "date": pd.to_datetime(picked["date"]),
+            "as_of": as_of.iloc[rows].reset_index(drop=True),
+            "known_date": known.iloc[rows].reset_index(drop=True),
+            "selection": _column(picked, "selection", "unknown").fillna("unknown").astype(str),
+            "inclusion_probability": pd.to_numeric(_column(picked, "inclusion_probability"), errors="coerce"),
+            "recovered_amount": pd.to_numeric(_column(picked, "recovered_amount"), errors="coerce"),
+        }
+    )
+    y = is_finding(picked["result"]).to_numpy().astype(int)
+    # examples in time order (month of features, then inspection): splits and backtests rely on it
+    order = meta.sort_values(["date", "inspection_id"], kind="stable").index.to_numpy()
+    X = X.iloc[order].reset_index(drop=True)
+    meta = meta.iloc[order].reset_index(drop=True)
+    return X, y[order], meta
+
+
+def _column(frame: pd.DataFrame, name: str, default=np.nan) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
+
+
+def sample_weights(meta: pd.DataFrame, scheme: str | None = None) -> np.ndarray | None:
+    """Hook for selection-bias weighting (1 / inclusion_probability for random and exploration
+    picks). Not applied yet: every example weighs 1."""
+    if scheme is None:
+        return None
+    raise NotImplementedError(f"sample weighting scheme {scheme!r} is not implemented yet")

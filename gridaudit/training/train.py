@@ -1,0 +1,221 @@
+"""Train the customer risk model on past inspections, measure it in time, log and register it.
+
+Steps: examples (features as of the month before each inspection) -> time split (train | delay |
+validation) -> RiskModel fitted on the training block, early-stopped and Platt-calibrated on the
+validation block -> ranking metrics on the validation block -> MLflow run + registry alias.
+
+Which model is registered: the one that was measured. We do not refit on all examples
+afterwards, because a refit would have no honest validation figures and no held-out block to
+calibrate on. The price is that the latest ``validation_months`` (plus the label-delay gap) of
+results shape the model only through early stopping and calibration; ``gridaudit backtest``
+shows what retraining month by month would give.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..config import Config
+from ..contract import PERSONAL_COLUMNS, is_finding
+from ..features import CustomerFeatureBuilder
+from ..io import snapshot
+from ..model import RiskModel
+from .examples import NoLabelsError, build_examples, sample_weights, target_inspections
+from .metrics import ranking_report
+from .split import NotEnoughHistoryError, TimeSplit, time_split
+
+log = logging.getLogger(__name__)
+
+MIN_FINDINGS = 10  # below this a model learns noise; ask for more inspection results instead
+NUM_THREADS = 2
+
+
+def model_params(config: Config) -> dict:
+    """LightGBM settings a team may tune (from the config) on top of RiskModel's defaults."""
+    return {
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_child_samples": config.min_child_samples,
+        "num_threads": NUM_THREADS,
+    }
+
+
+def make_model(config: Config) -> RiskModel:
+    return RiskModel(params=model_params(config), num_boost_round=config.num_boost_round, seed=config.seed)
+
+
+def report_ks(n_rows: int, capacity: int) -> dict[str, int]:
+    """The k of precision@k: 1% and 5% of the scored block, and the team's monthly capacity."""
+    return {
+        "1pct": max(1, round(0.01 * n_rows)),
+        "5pct": max(1, round(0.05 * n_rows)),
+        "capacity": int(capacity),
+    }
+
+
+def check_labels(y: np.ndarray, what: str = "the inspections table") -> None:
+    """Refuse to train without enough findings and enough clean results."""
+    findings = int(np.sum(y))
+    if findings < MIN_FINDINGS:
+        have = "no findings" if findings == 0 else f"only {findings} finding(s)"
+        raise NoLabelsError(f"{what} has {have}; the model needs at least {MIN_FINDINGS}")
+    if findings == len(y):
+        raise NoLabelsError(f"{what} has no clean results; the model needs both outcomes to learn from")
+
+
+def fit_in_time(
+    X: pd.DataFrame, y: np.ndarray, meta: pd.DataFrame, config: Config
+) -> tuple[RiskModel, TimeSplit | None]:
+    """Fit with a time-held-out validation block when the history allows one, else on everything
+    with a fixed number of trees (used by the backtest, whose early months are short)."""
+    try:
+        split = time_split(meta["date"], meta["known_date"], config.validation_months)
+    except NotEnoughHistoryError:
+        split = None
+    if split is not None and y[split.train].sum() > 0 and y[split.validation].sum() > 0:
+        train, valid = split.train, split.validation
+        model = make_model(config).fit(
+            X.loc[train],
+            y[train],
+            sample_weight=sample_weights(meta.loc[train]),
+            eval_set=(X.loc[valid], y[valid]),
+        )
+        return model, split
+    model = make_model(config).set_params(early_stopping_rounds=None)
+    return model.fit(X, y, sample_weight=sample_weights(meta)), None
+
+
+@dataclass
+class TrainResult:
+    model: RiskModel
+    metrics: dict  # ranking metrics on the validation block
+    split: dict  # row counts and months of the split
+    params: dict  # everything logged as MLflow params
+    importance: pd.DataFrame
+    snapshot: dict
+    tracking_uri: str | None = None
+    run_id: str | None = None
+    model_name: str | None = None
+    version: str | None = None
+    model_uri: str | None = None
+    exported_to: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _finite(metrics: dict) -> dict[str, float]:
+    out = {}
+    for key, value in metrics.items():
+        if isinstance(value, int | float) and math.isfinite(float(value)):
+            out[key] = float(value)
+    return out
+
+
+def train_model(
+    tables: dict[str, pd.DataFrame],
+    config: Config,
+    target_type: str = "customer",
+    tracking_uri: str | None = None,
+    register: bool = True,
+    builder: CustomerFeatureBuilder | None = None,
+    export_dir: str | Path | None = None,
+    log_to_mlflow: bool = True,
+) -> TrainResult:
+    """Train, measure on the latest months, and (by default) log to MLflow and register the
+    model as ``customer_risk`` with the ``champion`` alias."""
+    early = target_inspections(tables, target_type)  # refuse before the costly feature build
+    check_labels(is_finding(early["result"]).to_numpy().astype(int))
+    X, y, meta = build_examples(tables, config, builder=builder, target_type=target_type)
+    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, X.columns)))
+    if leaked:
+        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
+    check_labels(y)
+    split = time_split(meta["date"], meta["known_date"], config.validation_months)
+    train, valid = split.train, split.validation
+    check_labels(y[train], what=f"the training block (labels known before {split.validation_start.date()})")
+    model = make_model(config).fit(
+        X.loc[train],
+        y[train],
+        sample_weight=sample_weights(meta.loc[train]),
+        eval_set=(X.loc[valid], y[valid]),
+    )
+    scores = model.score(X.loc[valid])
+    metrics = ranking_report(y[valid], scores, ks=report_ks(int(valid.sum()), config.capacity))
+    importance = model.feature_importance()
+    snap = snapshot(tables)
+    split_info = split.summary() | {
+        "positives_train": int(y[train].sum()),
+        "positives_validation": int(y[valid].sum()),
+    }
+    params = (
+        {f"lgb_{k}": v for k, v in model_params(config).items()}
+        | {
+            "num_boost_round": config.num_boost_round,
+            "best_iteration": model.best_iteration_,
+            "calibration": model.calibration,
+            "seed": config.seed,
+            "label_delay_months": config.label_delay_months,
+            "validation_months": config.validation_months,
+            "target_type": target_type,
+            "as_of_first": str(meta["as_of"].min()),
+            "as_of_last": str(meta["as_of"].max()),
+            "n_examples": len(y),
+            "n_features": X.shape[1],
+            "data_hash": snap["hash"],
+        }
+        | split_info
+        | {f"rows_{name}": n for name, n in snap["rows"].items()}
+    )
+    result = TrainResult(model, metrics, split_info, params, importance, snap)
+    if log_to_mlflow:
+        _log_run(result, X.loc[train], target_type, tracking_uri or config.tracking_uri, register)
+    if export_dir is not None:
+        result.exported_to = str(model.save(export_dir))
+    return result
+
+
+def _param_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _log_run(
+    result: TrainResult, X_example: pd.DataFrame, target_type: str, tracking_uri: str | None, register: bool
+) -> None:
+    import mlflow
+
+    from ..tracking import MODEL_NAMES, log_risk_model, use_store
+
+    uri = use_store(tracking_uri)
+    name = MODEL_NAMES[target_type] if register else None
+    params = {k: _param_text(v) for k, v in result.params.items()}
+    with mlflow.start_run(run_name=f"train {target_type} as of {result.params['as_of_last']}") as run:
+        mlflow.log_params(params)
+        mlflow.set_tags(
+            {
+                "gridaudit.version": __version__,
+                "gridaudit.target_type": target_type,
+                "gridaudit.data_hash": result.snapshot["hash"],
+            }
+        )
+        mlflow.log_metrics({f"valid_{k}": v for k, v in _finite(result.metrics).items()})
+        mlflow.log_text(result.importance.to_csv(index=False), "feature_importance.csv")
+        mlflow.log_dict(
+            {"validation": result.metrics, "split": result.split, "data_snapshot": result.snapshot},
+            "validation.json",
+        )
+        logged = log_risk_model(result.model, X_example, registered_name=name)
+        result.run_id = run.info.run_id
+    result.tracking_uri = uri
+    result.model_name = logged.name
+    result.version = logged.version
+    result.model_uri = logged.model_uri

@@ -1,0 +1,51 @@
+"""Time split train | delay | validation with hand-built dates."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridaudit.training.split import NotEnoughHistoryError, time_split
+
+DATES = pd.Series(
+    pd.to_datetime(["2024-01-10", "2024-02-05", "2024-02-27", "2024-03-03", "2024-04-02", "2024-04-30"])
+)
+# known: +1 month, except the Feb 27 result which was written up on Mar 20
+KNOWN = pd.Series(
+    pd.to_datetime(["2024-02-10", "2024-03-05", "2024-03-20", "2024-04-03", "2024-05-02", "2024-05-30"])
+)
+
+
+def test_one_validation_month_with_a_gap_for_late_labels():
+    split = time_split(DATES, KNOWN, validation_months=1)
+    assert split.validation_start == pd.Timestamp("2024-04-01")
+    assert split.validation.tolist() == [False, False, False, False, True, True]
+    # Mar 3 inspection is known only on Apr 3, after the block starts -> gap, used for nothing
+    assert split.train.tolist() == [True, True, True, False, False, False]
+    assert split.gap.tolist() == [False, False, False, True, False, False]
+    assert split.summary() == {
+        "n_train": 3,
+        "n_gap": 1,
+        "n_validation": 2,
+        "validation_start": "2024-04-01",
+        "validation_block": ["2024-04"],
+    }
+
+
+def test_two_validation_months():
+    split = time_split(DATES, KNOWN, validation_months=2)
+    assert split.validation_start == pd.Timestamp("2024-03-01")
+    assert split.validation.tolist() == [False, False, False, True, True, True]
+    # Feb 5 known Mar 5 and Feb 27 known Mar 20 -> gap; only January trains
+    assert split.train.tolist() == [True, False, False, False, False, False]
+    assert np.all(split.train | split.gap | split.validation)
+    assert not np.any(split.train & split.validation)
+
+
+def test_no_training_label_known_after_the_block_starts():
+    split = time_split(DATES, KNOWN, validation_months=1)
+    assert (KNOWN[split.train] < split.validation_start).all()
+
+
+def test_too_few_months_is_a_clear_error():
+    with pytest.raises(NotEnoughHistoryError, match="cover 4 month"):
+        time_split(DATES, KNOWN, validation_months=4)
