@@ -66,6 +66,15 @@ DEFAULT_PARAMS = {
 }
 
 
+def _fingerprint(model_text: str, meta: dict) -> str:
+    """SHA-256 over the trees and everything scoring relies on (features, levels, calibration),
+    so that editing either file, e.g. reordering category levels, is detected."""
+    body = {k: v for k, v in meta.items() if k != "model_sha256"}
+    h = hashlib.sha256(model_text.encode("utf-8"))
+    h.update(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
 class RiskModel(ClassifierMixin, BaseEstimator):
     """Binary audit-risk model: LightGBM raw scores, calibrated into probabilities of a finding.
 
@@ -282,7 +291,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         with atomic_path(folder / MODEL_FILE) as tmp:
             tmp.write_text(text, encoding="utf-8")
         meta = self.meta()
-        meta["model_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        meta["model_sha256"] = _fingerprint(text, meta)
         with atomic_path(folder / META_FILE) as tmp:
             tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
@@ -298,10 +307,10 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             )
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         text = model_path.read_text(encoding="utf-8")
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        digest = _fingerprint(text, meta)
         if digest != meta.get("model_sha256"):
             raise ModelIntegrityError(
-                f"the model file {model_path} was changed after it was saved (its fingerprint "
+                f"the model in {folder} was changed after it was saved (its fingerprint "
                 f"{digest[:12]} differs from the recorded {str(meta.get('model_sha256'))[:12]}); "
                 f"refusing to score with it"
             )

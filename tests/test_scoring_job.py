@@ -167,11 +167,12 @@ def test_no_personal_data_in_any_output_file(scored):
 def test_report_is_self_contained_with_one_chart_per_target(scored):
     text = (scored.folder / "report.html").read_text(encoding="utf-8")
     n = len(scored.listing)
-    assert text.count('<svg class="curve"') == n
-    assert text.count('<svg class="contrib"') == n
+    assert text.count('<svg class="chart curve"') == n
+    assert text.count('<svg class="chart contrib"') == n
     assert '<html lang="zh-CN">' in text
     assert '<meta charset="utf-8">' in text
-    assert "<script" not in text
+    assert text.count("<script") == 1  # only the inline chart check, nothing loaded
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text)
     assert not re.search(r"""(src|href)\s*=\s*["']?https?://""", text)
     assert "http://" not in text and "https://" not in text
     for reason in scored.listing["reason_1"]:

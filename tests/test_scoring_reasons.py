@@ -1,18 +1,50 @@
-"""Reasons: value formatting, top-3 ordering, peer medians, languages, and shared case 03
-(contributions of a 300-level category feature add up, and its reason names the category)."""
+"""Reasons: value formatting, top-3 ordering, peer medians, languages, flags only when set,
+sign-dependent wording, and shared case 03 (contributions of a 300-level category feature add
+up, and its reason names the category)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scoring_fixtures import register_test_specs
 
+from gridaudit.features import FeatureSpec, registry
 from gridaudit.model import RiskModel
-from gridaudit.scoring.reasons import format_value, peer_medians, render_reason, top_reasons
+from gridaudit.scoring.reasons import (
+    format_value,
+    peer_medians,
+    reason_features,
+    render_reason,
+    sign_form,
+    top_reasons,
+)
+
+FLAG_SPEC = FeatureSpec(
+    name="t_self_approved",
+    family="test",
+    meaning_en="approved by the handler",
+    meaning_zh="自批",
+    unit="flag",
+    risky="high",
+    reason_en="approved by the same person who handled it",
+    reason_zh="审批人与处理人为同一人",
+)
+SIGNED_SPEC = FeatureSpec(
+    name="t_signed_drop",
+    family="test",
+    meaning_en="drop vs own median",
+    meaning_zh="较自身中位数下降",
+    unit="ratio",
+    risky="high",
+    reason_en="fell {value} below its median (peers: {peer})|rose {value} above its median (peers: {peer})",
+    reason_zh="下降{value}（同类用户：{peer}）|上升{value}（同类用户：{peer}）",
+)
 
 
 @pytest.fixture(autouse=True)
 def _specs(monkeypatch):
     register_test_specs(monkeypatch)
+    for spec in (FLAG_SPEC, SIGNED_SPEC):
+        monkeypatch.setitem(registry._REGISTRY, spec.name, spec)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +64,12 @@ def _specs(monkeypatch):
         (0, "flag", "en", "no"),
         (0.537, "score", "en", "0.54"),
         ("A017", "category", "zh", "A017"),
+        (-0.001, "ratio", "en", "0%"),
+        (-0.004, "score", "en", "0.00"),
+        (-0.001, "kwh", "en", "0.00"),
+        (-0.2, "kwh", "en", "-0.20"),
+        (-0.25, "ratio", "en", "-25%"),
+        (-1234.0, "kwh", "en", "-1,234"),
         (float("nan"), "kwh", "zh", "无数据"),
         (None, "days", "en", "n/a"),
     ],
@@ -114,7 +152,44 @@ def test_peer_median_uses_tariff_and_area_and_falls_back_to_the_tariff():
     peers = peer_medians(features, ["t_mean_kwh", "area_id"], min_group=5)
     # r/X has 5 members -> its own median 3; r/Y and c/X are too small -> whole tariff category
     assert peers["t_mean_kwh"].tolist() == [3.0, 3.0, 3.0, 3.0, 3.0, 3.5, 10.0]
-    assert peers["area_id"].tolist() == features["area_id"].tolist()
+    assert peers["area_id"].isna().all()  # a category has no peer value
+
+
+def test_a_flag_is_a_reason_only_when_set():
+    index = pd.Index(["set", "unset"], name="customer_id")
+    contributions = pd.DataFrame(
+        {"t_self_approved": [0.9, 0.9], "t_zero_days": [0.2, 0.2], "base_value": [-2.0, -2.0]}, index=index
+    )
+    values = pd.DataFrame({"t_self_approved": [1.0, 0.0], "t_zero_days": [5.0, 6.0]}, index=index)
+    peers = pd.DataFrame({"t_zero_days": [1.0, 1.0]}, index=index)
+    reasons = top_reasons(contributions, values, peers, language="en")
+    assert reasons.loc["set", "reason_codes"] == "t_self_approved;t_zero_days"
+    assert reasons.loc["set", "reason_1"] == "approved by the same person who handled it"
+    # the unset flag pushed the score up too, but "approved by the same person" would be false
+    assert reasons.loc["unset", "reason_codes"] == "t_zero_days"
+    assert reasons.loc["unset", "reason_1"] == "6 days with zero consumption (peers: 1 days)"
+    assert reason_features(contributions, values) == ["t_self_approved", "t_zero_days"]
+    assert reason_features(contributions.loc[["unset"]], values.loc[["unset"]]) == ["t_zero_days"]
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "expected"),
+    [
+        (0.64, "en", "fell 64% below its median (peers: 10%)"),
+        (-0.15, "en", "rose 15% above its median (peers: 10%)"),
+        (0.0, "en", "fell 0% below its median (peers: 10%)"),
+        (float("nan"), "en", "drop vs own median: no data"),
+        (None, "zh", "较自身中位数下降：无数据"),
+        (-0.15, "zh", "上升15%（同类用户：10%）"),
+    ],
+)
+def test_a_negative_value_takes_the_template_s_second_form(value, language, expected):
+    assert render_reason("t_signed_drop", value, 0.1, language) == expected
+
+
+def test_sign_form_leaves_one_form_templates_alone():
+    assert sign_form("changed by {value}", -0.2) == ("changed by {value}", -0.2)
+    assert sign_form("a {value}|b {value}", "A017") == ("a {value}", "A017")
 
 
 def area_model_frame(n_rows: int = 3000, n_areas: int = 300, seed: int = 2):

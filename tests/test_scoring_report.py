@@ -1,5 +1,6 @@
 """The HTML report rendered from hand-built list files: summary figures, one section and chart
-per target, the as-of month marked, missing days left as gaps, no external references."""
+per target, the as-of month marked, weekly means with missing weeks left as gaps, no external
+references."""
 
 import re
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from gridaudit.scoring.listing import normalise
-from gridaudit.scoring.report import curve_svg, render_report
+from gridaudit.scoring.report import curve_svg, period_means, render_report
 
 
 def hand_list() -> pd.DataFrame:
@@ -39,7 +40,7 @@ def hand_list() -> pd.DataFrame:
 def hand_curves() -> pd.DataFrame:
     dates = pd.date_range("2025-01-01", "2025-12-31", freq="D")
     kwh = np.full(len(dates), 10.0)
-    kwh[100:110] = np.nan  # not collected: a gap, not a zero
+    kwh[100:121] = np.nan  # three weeks not collected: a gap, not a zero
     return pd.DataFrame({"customer_id": "C1", "date": dates, "kwh": kwh, "peer_kwh": 20.0})
 
 
@@ -62,9 +63,10 @@ def test_summary_sections_and_escaping():
     assert "<td>1,234</td>" in text  # 1000 + 234, the unknown amount skipped
     assert "customer_risk v4" in text
     assert text.count('<section class="target"') == 3
-    assert text.count('<svg class="curve"') == 1  # only C1 has a curve
+    assert text.count('<svg class="chart curve"') == 1  # only C1 has a curve
     assert text.count("无日用电曲线数据") == 2
-    assert text.count('<svg class="contrib"') == 2  # C3 has no contributions
+    assert text.count('<svg class="chart contrib"') == 2  # C3 has no contributions
+    assert text.count("<script>") == 1 and "data-charts-ok" in text  # the chart check only
     assert "原因&lt;甲&gt;" in text and "原因<甲>" not in text
     assert "无推高风险的因素" in text  # C3 has no reason
     tiers = re.search(r"按风险等级</h2>(.*?)</table>", text).group(1)
@@ -78,5 +80,26 @@ def test_curve_marks_the_as_of_month_and_leaves_gaps():
     shade_x = float(re.search(r'<rect x="([\d.]+)"', svg).group(1))
     assert shade_x == round(48 + 334 * 584 / 364, 1)
     own = re.findall(r'<polyline points="([^"]+)" fill="none" stroke="#1565c0"', svg)
-    assert len(own) == 2  # the 10 missing days split the line in two
-    assert len(own[0].split()) == 100 and len(own[1].split()) == 255
+    # weeks counted back from Dec 31st: day i is in week (364 - i) // 7; weeks 35 (days 114-120)
+    # and 36 (days 107-113) lie wholly in the missing days 100-120, so 53 weeks give 16 + 35 points
+    assert len(own) == 2
+    assert len(own[0].split()) == 16 and len(own[1].split()) == 35
+    # every weekly mean is 10 kWh against a top of 20: y = 8 + 120 * (1 - 10 / 20)
+    assert {point.split(",")[1] for line in own for point in line.split()} == {"68.0"}
+
+
+def test_period_means_count_back_from_the_last_day_and_skip_missing_days():
+    values = np.array([1, 2, 3, np.nan, np.nan, np.nan, np.nan, np.nan, 5, 6], dtype=float)
+    centre, mean = period_means(values, days=3)
+    # periods (oldest first): day 0 | days 1-3 | days 4-6 | days 7-9
+    np.testing.assert_array_equal(centre, [0.0, 2.0, 5.0, 8.0])
+    np.testing.assert_array_equal(mean, [1.0, 2.5, np.nan, 5.5])
+
+
+def test_report_size_stays_small_with_many_targets():
+    listing = pd.concat([hand_list()] * 34, ignore_index=True).head(100)
+    listing = listing.assign(customer_id=[f"C{i}" for i in range(100)], rank=range(1, 101))
+    curves = pd.concat([hand_curves().assign(customer_id=f"C{i}") for i in range(100)], ignore_index=True)
+    text = render_report(listing, RUN, curves, None, "en")
+    assert text.count('<svg class="chart curve"') == 100
+    assert len(text.encode("utf-8")) < 400_000  # daily points made it ~1.7 MB

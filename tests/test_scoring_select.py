@@ -166,3 +166,12 @@ def test_selection_properties(scores, capacity, share, cooled_every):
         assert best_left.empty or model["score"].min() >= best_left.max()
     assert picked["inclusion_probability"].between(0, 1, inclusive="right").all()
     assert picked["rank"].tolist() == list(range(1, len(picked) + 1))
+
+
+def test_excluded_customers_are_never_listed_even_at_the_top():
+    # T has the top score, so a cool-down alone would not hold it back (top 10% of 10 = 1 row)
+    rules = SelectionRules(capacity=3, exploration_share=0.0, cooldown_exempt_top_share=0.1)
+    cooled = pd.Index(["T"])
+    assert select_targets(scored_frame(), rules, cooled)["customer_id"].tolist() == ["T", "A", "B"]
+    picked = select_targets(scored_frame(), rules, cooled, excluded=pd.Index(["T", "B"]))
+    assert picked["customer_id"].tolist() == ["A", "D", "E"]

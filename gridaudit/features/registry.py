@@ -7,7 +7,9 @@ Sentence templates are ``str.format`` templates that may use ``{value}`` (the ta
 this feature, already formatted in its unit) and ``{peer}`` (the same feature's median among
 the target's peers: same tariff category in the same area). Units decide formatting:
 ``ratio`` and ``share`` print as percentages, ``kwh``, ``days``, ``months``, ``count``,
-``yuan``, ``kva`` and ``score`` as numbers, ``category`` as the raw value.
+``yuan``, ``kva`` and ``score`` as numbers, ``category`` as the raw value. A template may carry
+two forms separated by ``|``: the first for values >= 0, the second for negative values, shown
+as their size ("fell {value} below ...|rose {value} above ..."; see gridaudit.scoring.reasons).
 """
 
 from __future__ import annotations

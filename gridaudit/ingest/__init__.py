@@ -6,6 +6,7 @@ never silently dropped, and ``read == accepted + quarantined`` for every table.
 """
 
 from .errors import (
+    AmbiguousDateError,
     EmptyFileError,
     IngestError,
     MissingColumnError,
@@ -16,6 +17,7 @@ from .load import ingest, read_raw_table
 from .report import IngestReport, TableReport
 
 __all__ = [
+    "AmbiguousDateError",
     "EmptyFileError",
     "IngestError",
     "IngestReport",

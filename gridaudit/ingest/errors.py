@@ -26,3 +26,7 @@ class MissingColumnError(IngestError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousDateError(IngestError, ValueError):
+    """Dates such as 05/01/2024 in a column where nothing tells day/month from month/day."""

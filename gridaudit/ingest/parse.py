@@ -15,10 +15,11 @@ import pandas as pd
 
 from ..contract import TABLES, Column, Table
 from ..io import file_sha256
+from .errors import AmbiguousDateError
 from .headers import HeaderMapping, apply_headers, map_headers
 from .read import RawFile, read_file
 from .validate import row_failures, unreadable_reason
-from .values import DATE_UNIT, convert, map_value_aliases
+from .values import DATE_UNIT, AmbiguousDates, convert, day_month_order, map_value_aliases
 
 FAILURE_COLUMNS = ("check", "reason")
 
@@ -41,6 +42,7 @@ class FileNotes:
     defaults_filled: dict[str, int] = field(default_factory=dict)
     sha256: str = ""
     blank_rows: int = 0  # rows with every cell empty (spreadsheet leftovers), not counted as read
+    date_orders: dict[str, str] = field(default_factory=dict)  # column -> how 05/01/2024 was read
 
 
 @dataclass
@@ -103,7 +105,7 @@ def typed_frame(
             if col.default is None:
                 notes.absent_columns.append(col.name)
         else:
-            values, bad = convert(original[col.name], col.kind)
+            values, bad = _convert(original[col.name], col, table, notes)
             if bad.any():
                 reasons = unreadable_reason(table, col.name, original.loc[bad, col.name])
                 failures.append(failures_frame(reasons, "unreadable value"))
@@ -119,6 +121,29 @@ def typed_frame(
         if extra not in columns:
             columns[extra] = original[extra]
     return pd.DataFrame(columns, index=original.index), failures
+
+
+def _convert(raw: pd.Series, col: Column, table: Table, notes: FileNotes) -> tuple[pd.Series, pd.Series]:
+    """Convert one column; a date column written like 05/01/2024 notes the order it was read in,
+    or stops the file when the order cannot be told."""
+    if col.kind in ("date", "datetime", "month") and not pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        where = f"{notes.file} ({table.name})"
+        try:
+            order = day_month_order(raw.astype("str").where(raw.notna()))
+        except AmbiguousDates as exc:
+            if exc.mixed:
+                raise AmbiguousDateError(
+                    f"{where}: {table.name}.{col.name} writes dates both day first and month first "
+                    f"(for example '{exc.example}'); export the dates as YYYY-MM-DD"
+                ) from exc
+            raise AmbiguousDateError(
+                f"{where}: dates in {table.name}.{col.name} such as '{exc.example}' can be read as "
+                f"day/month/year or month/day/year and no date in the column tells which; export "
+                f"the dates as YYYY-MM-DD"
+            ) from exc
+        if order is not None:
+            notes.date_orders[col.name] = order
+    return convert(raw, col.kind)
 
 
 def drop_blank(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -154,7 +154,9 @@ def _read_csv_checked(text: str, options: dict, path: Path) -> pd.DataFrame:
                 f"or remove the commas"
             ) from exc
         except pd.errors.ParserError as exc:
-            raise UnreadableFileError(f"{path.name} is not a well-formed CSV file: {exc}") from exc
+            raise UnreadableFileError(
+                f"{path.name} is not a well-formed CSV file: {str(exc).strip()}"
+            ) from exc
 
 
 def read_excel(path: Path) -> RawFile:
@@ -173,7 +175,9 @@ def read_parquet(path: Path) -> RawFile:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise UnreadableFileError(f"{path.name} could not be read as a Parquet file: {exc}") from exc
+        raise UnreadableFileError(
+            f"{path.name} could not be read as a Parquet file (it is damaged or not Parquet); export it again"
+        ) from exc
     return RawFile(path, frame, None, typed=True)
 
 

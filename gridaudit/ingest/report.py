@@ -75,6 +75,9 @@ class TableReport:
         mapping = self.header_mapping
         if mapping:
             lines.append("headers mapped: " + ", ".join(f"{k}->{v}" for k, v in mapping.items()))
+        orders = {c: o for f in self.files for c, o in f.date_orders.items()}
+        for column, order in orders.items():
+            lines.append(f"{column}: dates read as {order}")
         for column, n in self.values_mapped.items():
             lines.append(f"{n} {column} values mapped from Chinese names")
         for column, n in self.defaults_filled.items():
@@ -114,6 +117,7 @@ class TableReport:
                     "absent_columns": f.absent_columns,
                     "values_mapped": f.values_mapped,
                     "defaults_filled": f.defaults_filled,
+                    "date_orders": f.date_orders,
                 }
                 for f in self.files
             ],

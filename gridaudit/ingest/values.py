@@ -30,6 +30,9 @@ _DATE_PATTERNS = (
     rf"^(?P<year>\d{{4}})年(?P<month>\d{{1,2}})月(?P<day>\d{{1,2}})日?{_TIME}$",
     rf"^(?P<year>\d{{4}})(?P<month>\d{{2}})(?P<day>\d{{2}}){_TIME}$",
 )
+# 05/01/2024 or 5.1.2024: day/month or month/day, decided per column (see day_month_order).
+_NUMERIC_DMY = rf"^(?P<lead>\d{{1,2}})[/.-](?P<mid>\d{{1,2}})[/.-](?P<year>\d{{4}}){_TIME}$"
+DAY_FIRST, MONTH_FIRST = "day/month/year", "month/day/year"
 _MONTH_PATTERNS = (
     r"^(?P<year>\d{4})[-/.年](?P<month>\d{1,2})月?$",
     r"^(?P<year>\d{4})(?P<month>\d{2})$",
@@ -85,14 +88,53 @@ def to_int(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _from_parts(parts: pd.DataFrame) -> pd.Series:
-    """Timestamps from year/month/day/hour/minute/second text columns; impossible dates -> NaT."""
+    """Timestamps from year/month/day/hour/minute/second text columns; impossible dates and
+    times (2024-02-30, 25:99) -> NaT, never rolled over into the next day."""
     numbers = parts.apply(pd.to_numeric, errors="coerce").fillna({"hour": 0, "minute": 0, "second": 0})
-    return pd.to_datetime(numbers[["year", "month", "day", "hour", "minute", "second"]], errors="coerce")
+    stamps = pd.to_datetime(numbers[["year", "month", "day", "hour", "minute", "second"]], errors="coerce")
+    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
+    return stamps.where(clock_ok)
+
+
+class AmbiguousDates(ValueError):
+    """Dates such as 05/01/2024 that one column does not tell apart (day/month or month/day)."""
+
+    def __init__(self, example: str, mixed: bool = False):
+        super().__init__(example)
+        self.example = example
+        self.mixed = mixed
+
+
+def day_month_order(texts: pd.Series) -> str | None:
+    """How a column writes dates like 13/01/2024 or 01/13/2024: ``DAY_FIRST``, ``MONTH_FIRST``
+    or None when it has none. A first number above 12 means day first, a second above 12 month
+    first; a column where every such date could be read both ways (05/01/2024 alone), or that
+    needs both readings, raises ``AmbiguousDates`` with an example rather than guess."""
+    distinct = pd.Series(pd.unique(texts.dropna()), dtype="str")
+    parts = distinct.str.extract(_NUMERIC_DMY)
+    hit = parts["year"].notna()
+    if not hit.any():
+        return None
+    first = parts.loc[hit, "lead"].astype(int)
+    second = parts.loc[hit, "mid"].astype(int)
+    day_first, month_first = (first > 12).any(), (second > 12).any()
+    if day_first and month_first:
+        example = distinct[hit][first > 12].iloc[0] + "' and '" + distinct[hit][second > 12].iloc[0]
+        raise AmbiguousDates(example, mixed=True)
+    if day_first:
+        return DAY_FIRST
+    if month_first:
+        return MONTH_FIRST
+    either = first != second
+    if either.any():
+        raise AmbiguousDates(distinct[hit][either].iloc[0])
+    return DAY_FIRST  # 01/01/2024: both readings agree
 
 
 def parse_date_texts(texts: pd.Series) -> pd.Series:
     """Distinct date texts -> timestamps (NaT where unreadable): 2024-01-05, 2024/1/5,
-    20240105, 2024年1月5日, Excel serials (45296), each optionally with a time of day."""
+    20240105, 2024年1月5日, 05/01/2024 (order decided per column), Excel serials (45296), each
+    optionally with a time of day."""
     result = pd.Series(pd.NaT, index=texts.index, dtype=DATE_UNIT)
     todo = texts.notna()
     for pattern in _DATE_PATTERNS:
@@ -102,6 +144,14 @@ def parse_date_texts(texts: pd.Series) -> pd.Series:
             parsed = _from_parts(parts[hit])
             result.loc[parsed.index] = parsed.astype(DATE_UNIT)
             todo.loc[parsed.index] = False
+    order = day_month_order(texts[todo])
+    if order is not None:
+        parts = texts[todo].str.extract(_NUMERIC_DMY)
+        parts = parts.loc[parts["year"].notna()]
+        day, month = ("lead", "mid") if order == DAY_FIRST else ("mid", "lead")
+        parsed = _from_parts(parts.rename(columns={day: "day", month: "month"}))
+        result.loc[parsed.index] = parsed.astype(DATE_UNIT)
+        todo.loc[parsed.index] = False
     serial = pd.to_numeric(texts[todo], errors="coerce")
     serial = serial[(serial >= EXCEL_SERIAL_RANGE[0]) & (serial <= EXCEL_SERIAL_RANGE[1])]
     if len(serial):

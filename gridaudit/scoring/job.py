@@ -24,7 +24,7 @@ from ..months import fmt, parse_month
 from ..privacy import drop_personal
 from .curves import mean_daily_kwh, target_curves
 from .listing import list_frame, write_list_csv, write_list_xlsx, write_parquet_stable
-from .reasons import N_REASONS, peer_medians, top_reasons
+from .reasons import peer_medians, reason_features, top_reasons
 from .report import write_report
 from .select import SelectionRules, exploration_rng, recently_inspected, select_targets
 
@@ -64,17 +64,6 @@ class ScoringResult:
     def list_path(self) -> Path | None:
         """The XLSX people open; Parquet and CSV lie beside it."""
         return self.paths.get("list.xlsx")
-
-
-def _reason_features(contributions: pd.DataFrame, n_reasons: int = N_REASONS) -> list[str]:
-    """Features that can appear as a reason for some explained row (top-n positive)."""
-    features = [c for c in contributions.columns if c != "base_value"]
-    if not features or contributions.empty:
-        return []
-    matrix = contributions[features].to_numpy(dtype=float)
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :n_reasons]
-    positive = np.take_along_axis(matrix, order, axis=1) > 0
-    return sorted({features[j] for j in order[positive].ravel()})
 
 
 def _long_contributions(contributions: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +118,7 @@ def explain(
         contributions = pd.DataFrame(
             columns=[*model.feature_names_, "base_value"], index=listed.index, dtype="float64"
         )
-    needed = _reason_features(contributions)
+    needed = reason_features(contributions, listed)
     peers = peer_medians(features, needed).loc[ids] if needed else pd.DataFrame(index=listed.index)
     return contributions, top_reasons(contributions, listed, peers, language)
 
@@ -167,11 +156,13 @@ def score_month(
     out_dir: str | Path | None = None,
     language: str | None = None,
     features: pd.DataFrame | None = None,
+    excluded: list[str] | pd.Index | None = None,
 ) -> ScoringResult:
     """Make the inspection list for ``month`` (scored with data as of the month before).
 
     ``model`` is a fitted RiskModel; ``model_info`` names it (name, version, run_id, alias).
     ``features`` may be passed when the caller already built the frame as of the month before.
+    ``excluded`` customers are never listed (e.g. findings already being handled).
     With ``out_dir`` the files are written to ``out_dir/<month>/``.
     """
     period = parse_month(month)
@@ -195,7 +186,8 @@ def score_month(
         cooldown_exempt_top_share=config.cooldown_exempt_top_share,
     )
     cooled = recently_inspected(tables.get("inspections"), as_of, config.cooldown_months)
-    selected = select_targets(scored, rules, cooled, exploration_rng(config.seed, period))
+    excluded = pd.Index([] if excluded is None else list(excluded), dtype="str")
+    selected = select_targets(scored, rules, cooled, exploration_rng(config.seed, period), excluded)
     ids = selected["customer_id"].tolist()
     contributions, reasons = explain(features, model, ids, language)
     listing = list_frame(selected, reasons, month_text, model_info, config)
@@ -212,6 +204,7 @@ def score_month(
         "counts": {
             "customers_scored": int(len(scored)),
             "in_cooldown": int(scored["customer_id"].isin(cooled).sum()),
+            "excluded": int(scored["customer_id"].isin(excluded).sum()),
             "capacity": capacity,
             "listed": int(len(listing)),
             "model_picks": int(len(listing) - len(exploration)),

@@ -5,7 +5,19 @@ toward risk) become reasons, rendered with the feature's registry template. ``{v
 target's own value, formatted by the feature's unit; ``{peer}`` is the median of the feature among
 customers of the same tariff category in the same area (the whole tariff category when that group
 has fewer than ``min_group`` customers). A category feature's value is its raw level, e.g. the
-transformer-area id. Fewer than three positive contributions give fewer reasons.
+transformer-area id; it has no peer value (its peers share its level by definition), so a
+``{peer}`` in its template reads "n/a". Fewer than three positive contributions give fewer reasons.
+
+Three rules keep every sentence true:
+
+- A flag feature (unit ``flag``) is a reason only when the flag is set (value 1): "approved by the
+  same person who handled it" must not be printed for an order where that is false, even when
+  the flag's absence happened to push the score up. The next feature takes its place.
+- A missing value gives "<meaning>: no data" instead of its template (no data can itself push
+  the risk up, but "use only n/a of a usual day" is no sentence).
+- A template may carry two forms separated by ``|``: the first for values >= 0, the second for
+  negative values, which it shows as their size ("fell {value} below ...|rose {value} above ..."),
+  so a negative drop never reads "fell -15% below".
 """
 
 from __future__ import annotations
@@ -24,9 +36,11 @@ log = logging.getLogger(__name__)
 N_REASONS = 3
 PEER_KEYS = ("tariff_category", "area_id")
 MIN_PEER_GROUP = 5
+SIGN_FORMS = "|"  # separates a template's form for values >= 0 from its form for negative values
 
 _MISSING = {"zh": "无数据", "en": "n/a"}
 _FLAG = {"zh": ("是", "否"), "en": ("yes", "no")}
+_NO_DATA = {"zh": "{meaning}：无数据", "en": "{meaning}: no data"}
 # Chinese display names of category values (canonical value -> first Chinese alias)
 _ZH_CATEGORY_VALUES = {
     column: {canonical: alias for alias, canonical in reversed(list(aliases.items()))}
@@ -35,10 +49,15 @@ _ZH_CATEGORY_VALUES = {
 }
 
 
+def _unsigned_zero(text: str) -> str:
+    """'-0%', '-0.00': a tiny negative rounded to zero reads as a sign without a number."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.,%") else text
+
+
 def _number(number: float) -> str:
     if number == round(number) or abs(number) >= 100:
-        return f"{number:,.0f}"
-    return f"{number:.1f}" if abs(number) >= 1 else f"{number:.2f}"
+        return _unsigned_zero(f"{number:,.0f}")
+    return _unsigned_zero(f"{number:.1f}" if abs(number) >= 1 else f"{number:.2f}")
 
 
 def format_value(value, unit: str, language: str = "zh") -> str:
@@ -57,14 +76,14 @@ def format_value(value, unit: str, language: str = "zh") -> str:
     if math.isnan(number):
         return _MISSING.get(language, "n/a")
     if unit in ("ratio", "share"):
-        return f"{number * 100:.0f}%"
+        return _unsigned_zero(f"{number * 100:.0f}%")
     if unit == "percent":
-        return f"{number:.0f}%"
+        return _unsigned_zero(f"{number:.0f}%")
     if unit == "flag":
         yes, no = _FLAG["zh" if language == "zh" else "en"]
         return yes if number else no
     if unit == "score":
-        return f"{number:.2f}"
+        return _unsigned_zero(f"{number:.2f}")
     return _number(number)
 
 
@@ -78,7 +97,8 @@ def _spec_or_none(name: str):
 def peer_medians(features: pd.DataFrame, columns: list[str], min_group: int = MIN_PEER_GROUP) -> pd.DataFrame:
     """Per customer, the median of each numeric column among its peers (same tariff category and
     area; the whole tariff category when that group is smaller than ``min_group``). Category
-    columns get their own value back (a peer 'median' of an area id means nothing)."""
+    columns get a missing peer (a peer 'median' of an area id means nothing, and its peer group
+    shares its level anyway)."""
     numeric = [c for c in columns if c in features.columns and pd.api.types.is_numeric_dtype(features[c])]
     out = pd.DataFrame(index=features.index)
     keys = [k for k in PEER_KEYS if k in features.columns]
@@ -102,8 +122,29 @@ def peer_medians(features: pd.DataFrame, columns: list[str], min_group: int = MI
         out = pd.concat([out, medians], axis=1)
     for col in columns:
         if col not in out.columns and col in features.columns:
-            out[col] = features[col].astype("object")
+            out[col] = pd.Series(None, index=features.index, dtype="object")
     return out
+
+
+def _as_number(value) -> float | None:
+    if value is None or value is pd.NA or isinstance(value, str):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def sign_form(template: str, value) -> tuple[str, object]:
+    """The template form for the value's sign and the value to show in it (see the module doc)."""
+    if SIGN_FORMS not in template:
+        return template, value
+    positive, negative = template.split(SIGN_FORMS, 1)
+    number = _as_number(value)
+    if number is not None and number < 0:
+        return negative, -number
+    return positive, value
 
 
 def render_reason(feature: str, value, peer, language: str = "zh") -> str:
@@ -115,15 +156,57 @@ def render_reason(feature: str, value, peer, language: str = "zh") -> str:
     if spec is None:
         shown = format_value(value, "category" if isinstance(value, str) else "count", language)
         return f"{feature} = {shown}"
+    if _as_number(value) is None and not isinstance(value, str):
+        # a missing value can push the risk (no data is itself a sign), but "only n/a of a usual
+        # day" reads as nonsense: name the feature and say there is no data
+        return _NO_DATA[language if language in _NO_DATA else "en"].format(meaning=spec.meaning(language))
     unit = spec.unit
+    template, value = sign_form(spec.reason_template(language), value)
     shown, peer_shown = format_value(value, unit, language), format_value(peer, unit, language)
     try:
-        return spec.reason_template(language).format(value=shown, peer=peer_shown)
+        return template.format(value=shown, peer=peer_shown)
     except (KeyError, IndexError, ValueError) as exc:
         log.warning(
             "feature %s: its reason template cannot be filled (%s); using a plain sentence", feature, exc
         )
         return f"{spec.meaning(language)}: {shown}"
+
+
+def reason_strengths(contributions: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Each feature's claim to be a reason per row: its contribution, or 0 (never a reason) for a
+    flag feature whose flag is not set. Columns: the features (``base_value`` dropped)."""
+    features = [c for c in contributions.columns if c != "base_value"]
+    strengths = contributions[features].astype(float)
+    flags = [c for c in features if c in values.columns and getattr(_spec_or_none(c), "unit", None) == "flag"]
+    if flags:
+        is_set = values[flags].reindex(strengths.index).apply(pd.to_numeric, errors="coerce").eq(1)
+        strengths[flags] = strengths[flags].where(is_set.to_numpy(), 0.0)
+    return strengths
+
+
+def reason_order(strengths: pd.DataFrame, n_reasons: int = N_REASONS) -> list[list[str]]:
+    """Per row, the features that become reasons: the largest positive strengths first (ties
+    broken by column order), at most ``n_reasons``."""
+    features = strengths.columns.tolist()
+    matrix = strengths.to_numpy(dtype=float)
+    if not features or not len(matrix):
+        return [[] for _ in range(len(matrix))]
+    # largest first; ties broken by feature order (stable sort on the negated values)
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :n_reasons]
+    top = np.take_along_axis(matrix, order, axis=1)
+    return [
+        [features[j] for j, c in zip(row, vals, strict=True) if c > 0]
+        for row, vals in zip(order, top, strict=True)
+    ]
+
+
+def reason_features(
+    contributions: pd.DataFrame, values: pd.DataFrame, n_reasons: int = N_REASONS
+) -> list[str]:
+    """Every feature that is a reason for some row (the peer medians to compute)."""
+    return sorted(
+        {name for names in reason_order(reason_strengths(contributions, values), n_reasons) for name in names}
+    )
 
 
 def top_reasons(
@@ -138,15 +221,10 @@ def top_reasons(
     ``contributions`` has one column per feature plus ``base_value`` (as RiskModel.contributions
     returns); ``values`` and ``peers`` are indexed like it.
     """
-    features = [c for c in contributions.columns if c != "base_value"]
-    matrix = contributions[features].to_numpy(dtype=float)
-    # largest first; ties broken by feature order (stable sort on the negated values)
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :n_reasons]
-    top_values = np.take_along_axis(matrix, order, axis=1)
+    chosen = reason_order(reason_strengths(contributions, values), n_reasons)
     columns = {f"reason_{i + 1}": [] for i in range(n_reasons)}
     codes = []
-    for row, customer in enumerate(contributions.index):  # only the listed targets: ~capacity rows
-        names = [features[j] for j, c in zip(order[row], top_values[row], strict=True) if c > 0]
+    for customer, names in zip(contributions.index, chosen, strict=True):  # listed targets only
         for i in range(n_reasons):
             if i < len(names):
                 name = names[i]

@@ -1,8 +1,15 @@
-"""The auditor's report: one self-contained HTML file per list (inline CSS and SVG, no scripts,
-no network), rendered from the list folder's own files so ``gridaudit report`` can redo it.
+"""The auditor's report: one self-contained HTML file per list (inline CSS and SVG, no network),
+rendered from the list folder's own files so ``gridaudit report`` can redo it.
 
 Only list columns are shown (ids, scores, reasons): the list never carries names, addresses or
 phones, and neither does the report.
+
+The consumption charts plot weekly means (the list folder keeps the daily curve in
+curves.parquet): a year of daily points for each of a hundred targets made the file several
+megabytes for no visible gain. One tiny inline script runs after the page is laid out: it counts
+the charts (``svg.chart``) that the browser drew with a non-zero size and writes the counts on
+``<body data-charts=".." data-charts-ok="..">``, so a headless browser can tell that every chart
+rendered (tests/test_report_browser.py).
 """
 
 from __future__ import annotations
@@ -20,6 +27,17 @@ from ..io import write_text
 
 REPORT_FILE = "report.html"
 N_BARS = 8
+CHART_DAYS = 7  # the curve chart plots means over this many days
+
+# Counts the drawn charts once the page is laid out (see the module docstring).
+CHART_CHECK_SCRIPT = (
+    "<script>window.addEventListener('load',function(){"
+    "var charts=document.querySelectorAll('svg.chart'),ok=0;"
+    "for(var i=0;i<charts.length;i++){var box=charts[i].getBoundingClientRect();"
+    "if(box.width>0&&box.height>0){ok++;}}"
+    "document.body.setAttribute('data-charts',String(charts.length));"
+    "document.body.setAttribute('data-charts-ok',String(ok));});</script>"
+)
 
 TEXT = {
     "zh": {
@@ -122,26 +140,50 @@ def _polyline_paths(x: np.ndarray, y: np.ndarray) -> list[str]:
     return paths
 
 
+def period_means(values: np.ndarray, days: int = CHART_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """Means of consecutive ``days``-day periods counted back from the last day (so the last
+    period ends on the as-of month's last day; the first may be shorter), ignoring days not
+    collected; a period with no collected day stays missing (a gap, not a zero).
+
+    Returns ``(centre, mean)``: each period's centre as a day position (0 = first day) and its mean.
+    """
+    n = len(values)
+    if n == 0:
+        return np.array([], dtype=float), np.array([], dtype=float)
+    period = (n - 1 - np.arange(n)) // days  # 0 = the last period
+    n_periods = int(period[0]) + 1
+    collected = ~np.isnan(values)
+    sums = np.bincount(period, weights=np.where(collected, values, 0.0), minlength=n_periods)
+    counts = np.bincount(period, weights=collected.astype(float), minlength=n_periods)
+    first = np.bincount(period, weights=np.arange(n, dtype=float), minlength=n_periods)
+    sizes = np.bincount(period, minlength=n_periods)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(counts > 0, sums / counts, np.nan)
+    centre = first / sizes
+    return centre[::-1], mean[::-1]
+
+
 def curve_svg(curve: pd.DataFrame, as_of_month: str, width: int = 640, height: int = 150) -> str:
-    """Daily kWh of one target and its peers' median; the as-of month is shaded."""
+    """Weekly mean daily kWh of one target and its peers' median; the as-of month is shaded."""
     pad_l, pad_r, pad_t, pad_b = 48, 8, 8, 22
     dates = pd.to_datetime(curve["date"]).to_numpy()
-    own = curve["kwh"].to_numpy(dtype=float)
-    peer = curve["peer_kwh"].to_numpy(dtype=float)
+    centre, own = period_means(curve["kwh"].to_numpy(dtype=float))
+    _, peer = period_means(curve["peer_kwh"].to_numpy(dtype=float))
     top = np.nanmax(np.concatenate([own, peer])) if np.isfinite(np.concatenate([own, peer])).any() else 1.0
     top = float(top) if top > 0 else 1.0
     n = len(dates)
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
-    x = pad_l + np.arange(n) * (inner_w / max(n - 1, 1))
+    x_day = pad_l + np.arange(n) * (inner_w / max(n - 1, 1))
+    x = pad_l + centre * (inner_w / max(n - 1, 1))
 
     def y_of(values: np.ndarray) -> np.ndarray:
         return pad_t + inner_h * (1 - values / top)
 
     start = pd.Period(as_of_month, freq="M").to_timestamp(how="start").to_datetime64()
     first_in = int(np.searchsorted(dates, start))
-    shade_x = x[min(first_in, n - 1)] if n else pad_l
+    shade_x = x_day[min(first_in, n - 1)] if n else pad_l
     parts = [
-        f'<svg class="curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
+        f'<svg class="chart curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
         f'<rect x="{shade_x:.1f}" y="{pad_t}" width="{pad_l + inner_w - shade_x:.1f}" height="{inner_h}" '
         f'fill="#fff3cd"/>',
         f'<line x1="{pad_l}" y1="{pad_t + inner_h}" x2="{pad_l + inner_w}" y2="{pad_t + inner_h}" stroke="#999"/>',
@@ -154,7 +196,7 @@ def curve_svg(curve: pd.DataFrame, as_of_month: str, width: int = 640, height: i
             anchor = "start" if label_at == 0 else "end"
             day = pd.Timestamp(dates[label_at]).strftime("%Y-%m-%d")
             parts.append(
-                f'<text x="{x[label_at]:.1f}" y="{height - 6}" font-size="10" text-anchor="{anchor}">{day}</text>'
+                f'<text x="{x_day[label_at]:.1f}" y="{height - 6}" font-size="10" text-anchor="{anchor}">{day}</text>'
             )
     for points in _polyline_paths(x, y_of(peer)):
         parts.append(f'<polyline points="{points}" fill="none" stroke="#888" stroke-dasharray="4 3"/>')
@@ -183,7 +225,7 @@ def contribution_svg(contrib: pd.DataFrame, language: str, width: int = 640) -> 
     mid = label_w + (width - label_w) / 2
     half = (width - label_w) / 2 - 40
     parts = [
-        f'<svg class="contrib" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
+        f'<svg class="chart contrib" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
         f'<line x1="{mid:.1f}" y1="0" x2="{mid:.1f}" y2="{height}" stroke="#999"/>',
     ]
     for i, (feature, value) in enumerate(zip(rows["feature"], rows["contribution"], strict=True)):
@@ -281,6 +323,7 @@ def render_report(
         if contrib is not None:
             out += [f'<div class="caption">{_esc(t["bars"])}</div>', contribution_svg(contrib, language)]
         out.append("</section>")
+    out.append(CHART_CHECK_SCRIPT)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

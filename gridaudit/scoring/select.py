@@ -5,7 +5,8 @@ Pure functions over a scored frame (one row per customer, columns ``customer_id`
 
 1. **Cool-down.** A customer inspected in the last ``cooldown_months`` months (the as-of month
    included) is not listed again, unless its score is among the top ``cooldown_exempt_top_share``
-   (default 1%) of everyone scored this month: a very high score overrides the rest.
+   (default 1%) of everyone scored this month: a very high score overrides the rest. Customers
+   the caller names as ``excluded`` (e.g. a finding already being handled) are never listed.
 2. **Model picks.** ``capacity - exploration slots`` of the eligible customers with the highest
    scores (ties broken by customer_id). ``area_quotas`` (area -> the most model picks in that
    area) caps an area; areas without a quota are not capped.
@@ -77,11 +78,13 @@ def select_targets(
     rules: SelectionRules,
     cooled: pd.Index | None = None,
     rng: np.random.Generator | None = None,
+    excluded: pd.Index | None = None,
 ) -> pd.DataFrame:
     """The selected rows of ``scored`` with ``rank``, ``selection`` and ``inclusion_probability``.
 
     ``scored`` needs ``customer_id``, ``area_id`` and ``score``; ``cooled`` are customers in their
-    cool-down; ``rng`` draws the exploration picks (required when there are exploration slots).
+    cool-down; ``rng`` draws the exploration picks (required when there are exploration slots);
+    ``excluded`` are customers not to list at all (no top-score override).
     """
     frame = scored.reset_index(drop=True)
     frame = frame.assign(customer_id=frame["customer_id"].astype(str))
@@ -94,6 +97,9 @@ def select_targets(
         n_top = int(np.ceil(len(frame) * rules.cooldown_exempt_top_share))
         top = pd.Series(frame.index < n_top, index=frame.index)  # frame is sorted by score
         eligible &= ~in_cooldown | top
+
+    if excluded is not None and len(excluded):
+        eligible &= ~frame["customer_id"].isin(pd.Index(excluded).astype(str))
 
     n_explore = rules.exploration_slots
     n_model = max(rules.capacity - n_explore, 0)
