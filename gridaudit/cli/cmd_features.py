@@ -39,17 +39,36 @@ def features(
     label_delay_months: int | None = typer.Option(
         None, "--label-delay-months", help="Months after an inspection before its result counts (default 1)."
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Where the customer buckets are built: 'local' (one after another in this process, "
+        "the default), 'processes' (several at once on this machine) or 'dask' (on a Dask cluster). "
+        "All three give the same features.",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --engine dask; "
+        "without it a cluster is started on this machine). Workers must see the warehouse folder.",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes or local Dask workers to use (default: one per CPU core)."
+    ),
 ) -> None:
     """Write every customer's features as of a month, to check a pipeline or to analyse by hand."""
     from ..config import load_config
-    from ..features import build_customer_features
-    from ..io import read_tables, write_parquet
+    from ..engine import build_features_bucketed
+    from ..io import write_parquet
     from ..months import parse_month
 
     month = parse_month(as_of)
-    config = load_config(config_path).replace(label_delay_months=label_delay_months)
-    tables = read_tables(warehouse)
-    frame = build_customer_features(tables, month, config)
+    config = load_config(config_path).replace(
+        label_delay_months=label_delay_months, engine=engine, scheduler=scheduler, workers=workers
+    )
+    frame = build_features_bucketed(
+        warehouse, month, config, engine=config.engine, scheduler=config.scheduler, workers=config.workers
+    )
     write_parquet(out_path, frame.reset_index())
 
     out.print(

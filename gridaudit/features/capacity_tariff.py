@@ -19,6 +19,7 @@ from ._windows import (
     safe_ratio,
 )
 from .context import FeatureContext
+from .groups import group_input
 from .registry import FeatureSpec, register
 
 FAMILY = "capacity_tariff"
@@ -110,12 +111,20 @@ def _contract_change_dates(ctx: FeatureContext) -> np.ndarray:
     return last_event_per_customer(events, "customer_id", "date", index)
 
 
-def _commercial_likeness(ctx: FeatureContext, level: np.ndarray, week_ratio: np.ndarray) -> np.ndarray:
-    """Distance to the residential medians minus distance to the commercial ones (residential only)."""
-    category = ctx.customers["tariff_category"].astype(str).to_numpy()
+def _log_profile(level: np.ndarray, week_ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(1 + mean daily kWh) and log(weekday/weekend ratio): the profile compared with groups."""
     with np.errstate(divide="ignore", invalid="ignore"):
         log_level = np.log1p(level)
         log_ratio = np.where(week_ratio > 0, np.log(week_ratio), np.nan)
+    return log_level, log_ratio
+
+
+def commercial_likeness(category: np.ndarray, log_level: np.ndarray, log_ratio: np.ndarray) -> np.ndarray:
+    """Distance to the residential medians minus distance to the commercial ones (residential only).
+
+    The medians are taken over the rows given: the whole company in pass 2 of the build.
+    """
+    category = np.asarray(category).astype(str)
 
     def medians(group: str) -> tuple[float, float]:
         members = category == group
@@ -128,6 +137,18 @@ def _commercial_likeness(ctx: FeatureContext, level: np.ndarray, week_ratio: np.
     to_res = np.abs(log_level - res_level) + np.abs(log_ratio - res_ratio)
     to_com = np.abs(log_level - com_level) + np.abs(log_ratio - com_ratio)
     return np.where(category == "residential", to_res - to_com, np.nan)
+
+
+LIKENESS_INPUTS = (group_input("log_kwh_3m"), group_input("log_weekday_weekend_ratio_3m"))
+
+
+def capacity_tariff_group_features(frame: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame | None:
+    """Pass 2: the commercial likeness over every customer (``customers`` aligned with ``frame``)."""
+    if not set(LIKENESS_INPUTS) <= set(frame.columns):
+        return None
+    log_level, log_ratio = (frame[name].to_numpy(dtype=float) for name in LIKENESS_INPUTS)
+    likeness = commercial_likeness(customers["tariff_category"].astype(str).to_numpy(), log_level, log_ratio)
+    return pd.DataFrame({"residential_commercial_likeness": likeness}, index=frame.index)
 
 
 def capacity_tariff_features(ctx: FeatureContext, min_days: int = 7) -> pd.DataFrame | None:
@@ -170,7 +191,13 @@ def capacity_tariff_features(ctx: FeatureContext, min_days: int = 7) -> pd.DataF
     week_ratio = safe_ratio(
         nan_mean(window[:, ~weekend], min_count=min_days), nan_mean(window[:, weekend], min_count=min_days)
     )
-    out["residential_commercial_likeness"] = _commercial_likeness(ctx, mean_kwh, week_ratio)
+    log_level, log_ratio = _log_profile(mean_kwh, week_ratio)
+    if ctx.group_pass:  # the company-wide medians are taken in pass 2 (groups.py)
+        out["residential_commercial_likeness"] = np.full(n, np.nan)
+        out.update(zip(LIKENESS_INPUTS, (log_level, log_ratio), strict=True))
+    else:
+        category = ctx.customers["tariff_category"].astype(str).to_numpy()
+        out["residential_commercial_likeness"] = commercial_likeness(category, log_level, log_ratio)
 
     before, after = event_window_means(curve, change_dates, CHANGE_WINDOW_DAYS)
     out["kwh_change_after_contract_change"] = safe_ratio(after, before) - 1.0

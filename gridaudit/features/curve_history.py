@@ -49,8 +49,10 @@ for _m in DROP_WINDOWS_MONTHS:
         "ratio",
         "high",
         f"consumption over the last {_m * BLOCK_DAYS} days fell {{value}} below its own 12-month median "
-        f"(peers: {{peer}})",
-        f"近{_m * BLOCK_DAYS}天用电量比此前12个月中位数下降{{value}}，同台区同类用户为{{peer}}",
+        f"(peers: {{peer}})|consumption over the last {_m * BLOCK_DAYS} days rose {{value}} above its own "
+        f"12-month median (peers: {{peer}})",
+        f"近{_m * BLOCK_DAYS}天用电量比此前12个月中位数下降{{value}}，同台区同类用户为{{peer}}"
+        f"|近{_m * BLOCK_DAYS}天用电量比此前12个月中位数上升{{value}}，同台区同类用户为{{peer}}",
     )
 _spec(
     "kwh_trend_12m",
@@ -105,8 +107,9 @@ _spec(
     "近90天零电量天数比例减去此前365天的比例",
     "share",
     "high",
-    "zero-consumption days rose by {value} of days against the year before (peers: {peer})",
-    "零电量天数比例较前一年上升{value}，同台区同类用户为{peer}",
+    "zero-consumption days rose by {value} of days against the year before (peers: {peer})"
+    "|zero-consumption days fell by {value} of days against the year before (peers: {peer})",
+    "零电量天数比例较前一年上升{value}，同台区同类用户为{peer}|零电量天数比例较前一年下降{value}，同台区同类用户为{peer}",
 )
 _spec(
     "level_shift_ratio",

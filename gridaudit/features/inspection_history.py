@@ -135,14 +135,17 @@ _spec(
 
 
 def _customer_inspections(ctx: FeatureContext) -> pd.DataFrame:
-    """Known customer inspections: row of the customer in this build (-1: not one), date, result."""
+    """Known customer inspections: row of the customer in this build (-1: not one), id, date, result."""
     table = ctx.table("inspections")
     if table is None or table.empty:
-        return pd.DataFrame({"row": np.array([], dtype=int), "date": pd.to_datetime([]), "result": []})
+        return pd.DataFrame(
+            {"row": np.array([], dtype=int), "target_id": [], "date": pd.to_datetime([]), "result": []}
+        )
     rows = table.loc[table["target_type"].astype(str) == "customer"]
     return pd.DataFrame(
         {
             "row": row_positions(ctx.customer_index, rows["target_id"]),
+            "target_id": rows["target_id"].astype(str).to_numpy(),
             "date": pd.to_datetime(rows["date"]).to_numpy(),
             "result": rows["result"].astype(str).to_numpy(),
         }
@@ -185,13 +188,17 @@ def inspection_history_features(ctx: FeatureContext) -> pd.DataFrame | None:
     out["months_since_last_inspection"] = months_between(last_inspection, ctx.as_of_end)
     out["months_since_last_finding"] = months_between(last_finding, ctx.as_of_end)
 
-    # area of each inspected customer, as codes shared with the customers of this build
-    area_codes, areas = pd.factorize(ctx.customers["area_id"].astype(str))
-    insp_area = np.where(row >= 0, area_codes[np.maximum(row, 0)], -1)
+    # area of each inspected customer, looked up among everyone (a bucket's inspections of its
+    # neighbours in other buckets count for the area too); inspections are a small shared table
+    everyone = ctx.everyone
+    area_codes, areas = pd.factorize(everyone["area_id"].astype(str))
+    row_everyone = row_positions(pd.Index(everyone["customer_id"].astype(str)), insp["target_id"])
+    insp_area = np.where(row_everyone >= 0, area_codes[np.maximum(row_everyone, 0)], -1)
+    own_area = areas.get_indexer(ctx.customers["area_id"].astype(str))  # every area is in everyone's
     for months in AREA_WINDOWS_MONTHS:
         recent = month_window(insp["date"], ctx.as_of, months).to_numpy()
-        count = sum_by_row(insp_area[recent], len(areas))[area_codes]
-        found = sum_by_row(insp_area[recent & finding], len(areas))[area_codes]
+        count = sum_by_row(insp_area[recent], len(areas))[own_area]
+        found = sum_by_row(insp_area[recent & finding], len(areas))[own_area]
         out[f"area_insp_count_{months}m"] = count
         out[f"area_finding_count_{months}m"] = found
         out[f"area_finding_rate_{months}m"] = safe_ratio(found, count)

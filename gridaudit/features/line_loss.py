@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._windows import BLOCK_DAYS, block_means, nan_mean, safe_ratio
 from .context import FeatureContext
+from .groups import group_input
 from .registry import FeatureSpec, register
 
 FAMILY = "line_loss"
@@ -92,20 +93,35 @@ def _area_loss_rates(ctx: FeatureContext) -> pd.DataFrame | None:
     )
 
 
-def _consumption_drop_share(ctx: FeatureContext) -> np.ndarray:
-    """Own drop in kWh/day (recent 90 d vs mean of the 360 d before) / the area's summed drop."""
+def _consumption_drop(ctx: FeatureContext) -> np.ndarray:
+    """Own fall in kWh/day: mean of the 360 days before the recent 90 minus the recent mean, >= 0."""
     curve = ctx.curve
-    n = len(ctx.customers)
     if curve is None:
-        return np.full(n, np.nan)
+        return np.full(len(ctx.customers), np.nan)
     recent = nan_mean(curve.last_days(RECENT_MONTHS * BLOCK_DAYS, ctx.as_of_end))
     history_end = ctx.as_of_end - pd.Timedelta(days=RECENT_MONTHS * BLOCK_DAYS)
     past = nan_mean(block_means(curve, history_end, HISTORY_MONTHS))
     # only falls count: an account that grew is 0, and the shares of an area sum to 1
-    drop = np.clip(past - recent, 0.0, None)
-    area = ctx.customers["area_id"].astype(str).to_numpy()
+    return np.clip(past - recent, 0.0, None)
+
+
+def area_drop_share(drop: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Each account's drop over the summed drop of its area (the rows given: everyone in pass 2)."""
     area_drop = pd.Series(np.nan_to_num(drop), index=area).groupby(level=0).transform("sum").to_numpy()
     return np.where(np.isnan(drop), np.nan, np.where(area_drop > 0, safe_ratio(drop, area_drop), 0.0))
+
+
+DROP_INPUT = group_input("kwh_drop_90d_vs_360d")
+
+
+def line_loss_group_features(frame: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame | None:
+    """Pass 2: the share of the area's drop, over every customer (``customers`` aligned with ``frame``)."""
+    if DROP_INPUT not in frame.columns:
+        return None
+    share = area_drop_share(
+        frame[DROP_INPUT].to_numpy(dtype=float), customers["area_id"].astype(str).to_numpy()
+    )
+    return pd.DataFrame({"area_consumption_drop_share": share}, index=frame.index)
 
 
 def line_loss_features(ctx: FeatureContext) -> pd.DataFrame | None:
@@ -118,5 +134,12 @@ def line_loss_features(ctx: FeatureContext) -> pd.DataFrame | None:
         aligned = rates.reindex(area)
         for column in rates.columns:
             out[column] = aligned[column].to_numpy()
-    out["area_consumption_drop_share"] = _consumption_drop_share(ctx)
+    drop = _consumption_drop(ctx)
+    if ctx.group_pass:  # the area's summed drop is taken over everyone in pass 2 (groups.py)
+        out["area_consumption_drop_share"] = np.nan
+        out[DROP_INPUT] = drop
+    else:
+        out["area_consumption_drop_share"] = area_drop_share(
+            drop, ctx.customers["area_id"].astype(str).to_numpy()
+        )
     return out
