@@ -26,8 +26,12 @@ class Config:
     label_delay_months: int = 1  # results are written up this long after the inspection
     tracking_uri: str | None = None  # default: sqlite store in the working folder
     n_buckets: int = 16  # customer buckets in the warehouse
+    engine: str = "local"  # feature build: local (bucket by bucket), processes or dask
+    scheduler: str | None = None  # Dask scheduler address; None = a local cluster
+    workers: int | None = None  # processes / local Dask workers; None = one per core
     # scoring
     capacity: int = 100
+    order_capacity: int = 20  # work orders the internal-audit team checks per month
     exploration_share: float = 0.05
     cooldown_months: int = 3
     cooldown_risk_jump: float = 2.0  # re-list inside cool-down when risk rose this many times
@@ -43,6 +47,7 @@ class Config:
     num_leaves: int = 31
     min_child_samples: int = 20
     validation_months: int = 3  # the latest months held out in time
+    sample_weighting: str = "inverse_probability"  # or "none": 1/p weights for random picks
     # work orders: days each kind may take
     order_time_limits_days: dict[str, int] = field(
         default_factory=lambda: {
