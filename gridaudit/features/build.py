@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from ..config import Config
@@ -23,6 +24,7 @@ from .context import CurveMatrix, FeatureContext, cut_tables
 from .groups import is_group_input
 from .line_loss import line_loss_group_features
 from .peers import peer_features  # imported here so that peer features are in the registry
+from .registry import all_specs
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,21 @@ def finish_customer_features(partial: pd.DataFrame, customers: pd.DataFrame) -> 
     dupes = frame.columns[frame.columns.duplicated()].tolist()
     if dupes:
         raise RuntimeError(f"two feature families produce the same columns: {dupes}")
-    return frame
+    return with_every_registered_feature(frame)
+
+
+def with_every_registered_feature(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add every registered customer feature the data could not produce as missing values.
+
+    A company without daily curves (bills only), or a month without adjustments, still gets the
+    same columns, so a model trained elsewhere scores it with those features unknown instead of
+    refusing it.
+    """
+    absent = [s.name for s in all_specs("customer") if s.name not in frame.columns]
+    if not absent:
+        return frame
+    filler = pd.DataFrame(np.nan, index=frame.index, columns=absent)
+    return pd.concat([frame, filler], axis=1)
 
 
 def build_customer_features(
