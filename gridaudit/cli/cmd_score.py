@@ -36,6 +36,16 @@ def score(
     tracking_uri: str | None = typer.Option(
         None, "--tracking-uri", help="MLflow store holding the champion model (default: config, local store)."
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="How to build the features: local (this process), processes (all cores) or dask (a cluster). "
+        "Every engine gives the same list.",
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --engine dask)."
+    ),
+    workers: int | None = typer.Option(None, "--workers", help="Worker processes for --engine processes or a local Dask cluster."),
     config_file: Path | None = typer.Option(
         None, "--config", help="Settings file (default: gridaudit.toml in this folder)."
     ),
@@ -49,15 +59,33 @@ def score(
     from ..scoring import score_month
     from ..tracking import load_champion
 
-    config = load_config(config_file).replace(language=_language(language), tracking_uri=tracking_uri)
+    config = load_config(config_file).replace(
+        language=_language(language),
+        tracking_uri=tracking_uri,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
+    )
+    if config.engine not in ("local", "processes", "dask"):
+        fail(f"engine {config.engine!r} is not known; use local, processes or dask")
     if capacity is not None and capacity < 1:
         fail(f"capacity {capacity} is not a number of targets; give 1 or more")
     period = parse_month(month)
     with console.status("loading the champion model and the warehouse"):
         model, info = load_champion(name="customer_risk", tracking_uri=config.tracking_uri)
         tables = read_tables(warehouse)
+    features = None
+    if config.engine != "local" or config.scheduler:
+        from ..engine import build_features_bucketed
+
+        with console.status(f"building features as of {period - 1} with the {config.engine} engine"):
+            features = build_features_bucketed(
+                warehouse, period - 1, config, engine=config.engine, scheduler=config.scheduler, workers=config.workers
+            )
     with console.status(f"scoring {period} (data as of {period - 1})"):
-        result = score_month(tables, period, model, info, config, capacity=capacity, out_dir=out_dir)
+        result = score_month(
+            tables, period, model, info, config, capacity=capacity, out_dir=out_dir, features=features
+        )
     listing = result.listing
     counts = result.run["counts"]
     console.print(
