@@ -47,7 +47,7 @@ class Config:
     num_leaves: int = 31
     min_child_samples: int = 20
     validation_months: int = 3  # the latest months held out in time
-    sample_weighting: str = "inverse_probability"  # or "none": 1/p weights for random picks
+    sample_weighting: str = "none"  # or "inverse_probability" (1/p for random picks; see selection_bias)
     # work orders: days each kind may take
     order_time_limits_days: dict[str, int] = field(
         default_factory=lambda: {

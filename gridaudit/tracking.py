@@ -223,3 +223,27 @@ def load_champion(
         "tracking_uri": uri,
     }
     return model, info
+
+
+def champion_run(name: str, tracking_uri: str | None = None, alias: str = CHAMPION) -> dict | None:
+    """``{"version", "run_id", "params"}`` of the model behind the alias, or None when there is
+    none (no store, no registered model, no alias); creates nothing."""
+    uri = resolve_tracking_uri(tracking_uri)
+    db = _sqlite_path(uri)
+    if db is not None and not db.exists():
+        return None
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        version = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+    params = client.get_run(version.run_id).data.params if version.run_id else {}
+    return {"version": str(version.version), "run_id": version.run_id, "params": dict(params)}
+
+
+def set_champion(name: str, version: str, tracking_uri: str | None = None) -> None:
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
+        name, CHAMPION, version
+    )
+    log.info("%s version %s is now the %s", name, version, CHAMPION)

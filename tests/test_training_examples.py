@@ -87,8 +87,8 @@ def test_work_order_inspections_are_not_customer_examples():
     tables["inspections"].loc[0, "target_type"] = "work_order"
     _, _, meta = build_examples(tables, Config(), builder=StubBuilder(tables))
     assert "I0000" not in set(meta["inspection_id"])
-    with pytest.raises(InputError, match="not available yet"):
-        build_examples(tables, Config(), builder=StubBuilder(tables), target_type="work_order")
+    with pytest.raises(InputError, match="unknown target type 'meter'"):
+        build_examples(tables, Config(), builder=StubBuilder(tables), target_type="meter")
 
 
 def test_no_inspections_is_a_clear_error():

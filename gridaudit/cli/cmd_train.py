@@ -20,6 +20,9 @@ TRACKING_HELP = (
 )
 CONFIG_HELP = "Settings file (default: gridaudit.toml in the current folder, if any)."
 METRICS_HELP = "Also write the figures to this JSON file."
+TARGET_HELP = (
+    "What to rank: customer (metering and billing) or work_order (internal audit of business orders)."
+)
 
 
 def _fmt(value) -> str:
@@ -52,6 +55,7 @@ RANKING_KEYS = [
     "lift_at_5pct",
     "map_at_100",
     "map_at_200",
+    "brier",
 ]
 
 
@@ -88,10 +92,20 @@ def _write_metrics(path: Path | None, data: dict) -> None:
         console.print(f"figures written to {path}")
 
 
+def _bias_line(estimates: dict, k: int) -> str:
+    """One line: precision@k among the inspected (naive) beside the population estimates."""
+    return (
+        f"precision@{k} among the inspected (naive, biased by rule picks): "
+        f"{_fmt(estimates.get('naive_precision_at_k', float('nan')))}; population estimate from random "
+        f"picks weighted 1/p: {_fmt(estimates.get('random_ipw_precision_at_k', float('nan')))}; "
+        f"all inspections design-weighted: {_fmt(estimates.get('design_weighted_precision_at_k', float('nan')))}"
+    )
+
+
 @app.command()
 def train(
     warehouse: Path = typer.Option(..., "--warehouse", "-w", help=WAREHOUSE_HELP),
-    target: str = typer.Option("customer", "--target", help="What to rank: customer (work_order later)."),
+    target: str = typer.Option("customer", "--target", help=TARGET_HELP),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
     export: Path = typer.Option(
@@ -102,21 +116,43 @@ def train(
         "--no-register",
         help="Record the run without registering the model (the champion stays as it is).",
     ),
+    backtest_months: int = typer.Option(
+        None,
+        "--backtest",
+        min=1,
+        help="Also replay this many latest months (as 'gridaudit backtest') and record the table with the run.",
+    ),
+    tune_trials: int = typer.Option(
+        None,
+        "--tune",
+        min=1,
+        help="First try this many LightGBM settings (Optuna) on the months before the held-out ones; "
+        "the study is kept in optuna.db beside the tracking store and resumes on the next --tune.",
+    ),
     config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
-    """Learn from past inspections which customers are likely to have a problem.
+    """Learn from past inspections which customers (or work orders) are likely to have a problem.
 
-    Each past inspection becomes an example: the customer's features as of the month before it
+    Each past inspection becomes an example: the target's features as of the month before it
     and whether a problem was found. The latest months are held out to measure the model as it
-    would have worked; the model is recorded and becomes the champion that 'gridaudit score' uses.
+    would have worked; the model is recorded and becomes the champion that 'gridaudit score' uses
+    (customer_risk, or work_order_risk with --target work_order).
     """
     from ..training import train_model
+    from ..training.examples import check_target_type
 
     try:
+        check_target_type(target)
         tables, config = _load(warehouse, config_path, tracking_uri=tracking_uri)
         with console.status("building examples and training..."):
             result = train_model(
-                tables, config, target_type=target, register=not no_register, export_dir=export
+                tables,
+                config,
+                target_type=target,
+                register=not no_register,
+                export_dir=export,
+                backtest_months=backtest_months,
+                tune_trials=tune_trials,
             )
     except InputError as exc:
         fail(str(exc))
@@ -128,9 +164,41 @@ def train(
         f"{', '.join(split['validation_block'])} ({split['positives_validation']} findings)"
     )
     out.print(_metrics_table("validation (the latest months, held out)", result.metrics, RANKING_KEYS))
-    if result.version:
+    tuning = result.extra.get("tuning")
+    if tuning is not None:
+        best = ", ".join(f"{k}={_fmt(v)}" for k, v in tuning.best_params.items())
         out.print(
-            f"registered {result.model_name} version {result.version} as champion (run {result.run_id})"
+            f"tuning: best mean average precision {_fmt(tuning.best_value)} over {', '.join(tuning.fold_months)} "
+            f"({tuning.n_trials} trials in study {tuning.study_name}, {tuning.n_pruned} pruned); used {best}"
+        )
+    calibration = result.extra.get("calibration")
+    if calibration is not None:
+        full = calibration[calibration["count"] > 0]
+        out.print(
+            "calibration (validation block): "
+            + "; ".join(
+                f"{r.lower:.1f}-{r.upper:.1f}: predicted {r.mean_predicted:.2f}, found {r.observed_rate:.2f} (n={r.count})"
+                for r in full.itertuples()
+            )
+        )
+    if "backtest" in result.extra:
+        bs = result.extra["backtest"].summary
+        out.print(
+            f"backtest over {bs.get('months_tested', 0)} month(s): mean precision@k "
+            f"{_fmt(bs.get('precision_at_k_mean', float('nan')))}, random sampling "
+            f"{_fmt(bs.get('random_precision_at_k_mean', float('nan')))}, mean lift "
+            f"{_fmt(bs.get('lift_at_k_mean', float('nan')))} (table recorded as backtest.csv)"
+        )
+    promotion = result.extra.get("promotion")
+    if result.version and (promotion is None or promotion.promote):
+        why = f" ({promotion.reason})" if promotion is not None else ""
+        out.print(
+            f"registered {result.model_name} version {result.version} as champion{why} (run {result.run_id})"
+        )
+    elif result.version:
+        out.print(
+            f"registered {result.model_name} version {result.version} but NOT promoted: {promotion.reason}; "
+            f"version {promotion.champion_version} stays champion (run {result.run_id})"
         )
     else:
         out.print(f"run {result.run_id} recorded; no model registered")
@@ -144,7 +212,20 @@ def train(
         {
             "validation": result.metrics,
             "split": split,
+            "calibration": calibration.to_dict(orient="records") if calibration is not None else None,
+            "backtest": result.extra["backtest"].to_dict() if "backtest" in result.extra else None,
             "model": {"name": result.model_name, "version": result.version, "run_id": result.run_id},
+            "promotion": (
+                {
+                    "promoted": promotion.promote,
+                    "reason": promotion.reason,
+                    "candidate": promotion.candidate,
+                    "champion": promotion.champion,
+                    "champion_version": promotion.champion_version,
+                }
+                if promotion is not None
+                else None
+            ),
         },
     )
 
@@ -155,6 +236,7 @@ def evaluate(
     model: str = typer.Option(
         "champion", "--model", help="'champion' (the registered model) or a folder saved with --export."
     ),
+    target: str = typer.Option("customer", "--target", help=TARGET_HELP),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help=TRACKING_HELP),
     metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
     config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
@@ -162,14 +244,16 @@ def evaluate(
     """Measure a model against the inspections recorded in a warehouse (AUC, precision@k, lift@k, MAP@N)."""
     from ..io import snapshot
     from ..model import RiskModel
-    from ..tracking import load_champion, run_param
+    from ..tracking import MODEL_NAMES, load_champion, run_param
     from ..training import evaluate_model
+    from ..training.examples import check_target_type
 
     try:
+        check_target_type(target)
         tables, config = _load(warehouse, config_path, tracking_uri=tracking_uri)
         if model == "champion":
-            risk_model, info = load_champion("customer_risk", config.tracking_uri)
-            label = f"customer_risk version {info['version']}"
+            risk_model, info = load_champion(MODEL_NAMES[target], config.tracking_uri)
+            label = f"{MODEL_NAMES[target]} version {info['version']}"
         else:
             if not Path(model).is_dir():
                 raise InputError(f"--model {model} is neither 'champion' nor a model folder")
@@ -177,8 +261,8 @@ def evaluate(
                 risk_model, label, info = RiskModel.load(model), model, {"path": model}
             except FileNotFoundError as exc:
                 raise InputError(str(exc)) from exc
-        with console.status("scoring the inspected customers..."):
-            report = evaluate_model(tables, risk_model, config)
+        with console.status("scoring the inspected targets..."):
+            report = evaluate_model(tables, risk_model, config, target_type=target)
         trained_on = run_param(info["run_id"], "data_hash", config.tracking_uri) if "run_id" in info else None
     except InputError as exc:
         fail(str(exc))
@@ -197,6 +281,8 @@ def evaluate(
                 RANKING_KEYS,
             )
         )
+    if report.get("population_estimate"):
+        out.print(_bias_line(report["population_estimate"], report["population_estimate"]["k"]))
     _write_metrics(metrics_json, {"model": info, "metrics": report})
 
 
@@ -206,7 +292,13 @@ def backtest(
     months: int = typer.Option(
         6, "--months", min=1, help="How many of the latest inspection months to test."
     ),
-    capacity: int = typer.Option(None, "--capacity", min=1, help="Inspections the team does per month."),
+    capacity: int = typer.Option(
+        None,
+        "--capacity",
+        min=1,
+        help="Inspections the team does per month (default: capacity, or order_capacity for work orders).",
+    ),
+    target: str = typer.Option("customer", "--target", help=TARGET_HELP),
     metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
     config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
@@ -217,11 +309,13 @@ def backtest(
     random sampling (the month's finding rate).
     """
     from ..training import backtest as run_backtest
+    from ..training.examples import check_target_type
 
     try:
-        tables, config = _load(warehouse, config_path, capacity=capacity)
+        check_target_type(target)
+        tables, config = _load(warehouse, config_path)
         with console.status(f"backtesting {months} month(s)..."):
-            result = run_backtest(tables, config, n_months=months, capacity=config.capacity)
+            result = run_backtest(tables, config, n_months=months, capacity=capacity, target_type=target)
     except InputError as exc:
         fail(str(exc))
     table = Table(title=f"backtest at capacity {result.capacity}")
@@ -250,6 +344,16 @@ def backtest(
         f"{_fmt(s.get('random_precision_at_k_mean', float('nan')))}; "
         f"mean lift {_fmt(s.get('lift_at_k_mean', float('nan')))}; "
         f"mean AUC {_fmt(s.get('roc_auc_mean', float('nan')))}"
+    )
+    out.print(
+        _bias_line(
+            {
+                "naive_precision_at_k": s.get("precision_at_k_mean", float("nan")),
+                "random_ipw_precision_at_k": s.get("random_ipw_precision_at_k_mean", float("nan")),
+                "design_weighted_precision_at_k": s.get("design_weighted_precision_at_k_mean", float("nan")),
+            },
+            result.capacity,
+        )
     )
     tested = result.per_month[result.per_month["skipped"] == ""]
     small = int((tested["n_test"] <= result.capacity).sum())

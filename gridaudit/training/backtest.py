@@ -17,11 +17,12 @@ import pandas as pd
 from ..config import Config
 from ..contract import is_finding
 from ..errors import InputError
-from ..features import CustomerFeatureBuilder, known_date
+from ..features import known_date
 from .examples import build_examples, target_inspections
 from .metrics import average_precision, lift_at_k, precision_at_k, recovered_at_k, roc_auc
+from .selection_bias import unbiased_report
 from .split import train_mask_before
-from .train import MIN_FINDINGS, fit_in_time
+from .train import MIN_FINDINGS, fit_in_time, target_capacity
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ SUMMARY_COLUMNS = (
     "roc_auc",
     "average_precision",
     "random_precision_at_k",
+    "random_ipw_precision_at_k",
+    "design_weighted_precision_at_k",
 )
 # When a month holds fewer inspections than the capacity, precision@capacity is just the month's
 # finding rate; precision over the top fifth of the month's inspections still compares rankings.
@@ -49,7 +52,7 @@ class Fold:
 
 
 def confirmed_before(inspections: pd.DataFrame, start: pd.Timestamp, label_delay_months: int) -> set[str]:
-    """Customers with a finding whose result was known before ``start``."""
+    """Targets (customers or orders) with a finding whose result was known before ``start``."""
     known = known_date(inspections, label_delay_months)
     found = is_finding(inspections["result"]).to_numpy() & (known < start).to_numpy()
     return set(inspections.loc[found, "target_id"].astype(str))
@@ -65,10 +68,14 @@ def backtest_folds(
         start = month.to_timestamp(how="start")
         train = train_mask_before(meta["known_date"], start)
         in_month = (example_month == month).to_numpy()
-        confirmed = meta["customer_id"].isin(confirmed_before(inspections, start, label_delay_months))
+        confirmed = _target_ids(meta).isin(confirmed_before(inspections, start, label_delay_months))
         test = in_month & ~confirmed.to_numpy()
         folds.append(Fold(month, train, test, int((in_month & ~test).sum())))
     return folds
+
+
+def _target_ids(meta: pd.DataFrame) -> pd.Series:
+    return meta["target_id"] if "target_id" in meta.columns else meta["customer_id"]
 
 
 def last_months(meta: pd.DataFrame, n_months: int) -> list[pd.Period]:
@@ -97,12 +104,20 @@ def backtest(
     config: Config,
     n_months: int = 6,
     capacity: int | None = None,
-    builder: CustomerFeatureBuilder | None = None,
+    builder=None,
+    target_type: str = "customer",
+    examples: tuple | None = None,
+    tuned: dict | None = None,
 ) -> BacktestResult:
-    """Retrain for each of the last ``n_months`` inspection months and measure on that month."""
-    capacity = int(capacity or config.capacity)
-    inspections = target_inspections(tables, "customer")
-    X, y, meta = build_examples(tables, config, builder=builder)
+    """Retrain for each of the last ``n_months`` inspection months and measure on that month.
+    ``capacity`` defaults to the target type's (config.capacity or config.order_capacity);
+    ``examples``: ``(X, y, meta)`` already built by build_examples (saves the feature build);
+    ``tuned``: LightGBM parameters overriding the config's (Optuna's best)."""
+    capacity = int(capacity or target_capacity(config, target_type))
+    inspections = target_inspections(tables, target_type)
+    if examples is None:
+        examples = build_examples(tables, config, builder=builder, target_type=target_type)
+    X, y, meta = examples
     rows = []
     for fold in backtest_folds(meta, inspections, last_months(meta, n_months), config.label_delay_months):
         y_train, y_test = y[fold.train], y[fold.test]
@@ -119,9 +134,10 @@ def backtest(
             log.warning("backtest month %s skipped: %s", fold.month, _why_skipped(row))
             rows.append(row | {"skipped": _why_skipped(row)})
             continue
-        model, _ = fit_in_time(X.loc[fold.train], y_train, meta.loc[fold.train], config)
+        model, _ = fit_in_time(X.loc[fold.train], y_train, meta.loc[fold.train], config, tuned)
         scores = model.raw_score(X.loc[fold.test])
         amounts = meta.loc[fold.test, "recovered_amount"].fillna(0.0).to_numpy()
+        unbiased = unbiased_report(y_test, scores, meta.loc[fold.test], capacity)
         row |= {
             "base_rate": float(y_test.mean()),
             "precision_at_k": precision_at_k(y_test, scores, capacity),
@@ -131,6 +147,9 @@ def backtest(
             "average_precision": average_precision(y_test, scores),
             "recovered_at_k": recovered_at_k(amounts, scores, capacity)[0],
             "random_precision_at_k": float(y_test.mean()),
+            # population estimates (selection_bias): random picks weighted 1/p; all, design-weighted
+            "random_ipw_precision_at_k": unbiased.get("random_ipw_precision_at_k", float("nan")),
+            "design_weighted_precision_at_k": unbiased.get("design_weighted_precision_at_k", float("nan")),
             "skipped": "",
         }
         rows.append(row)

@@ -11,29 +11,33 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
-from ..features import CustomerFeatureBuilder
 from ..model import RiskModel
 from .examples import build_examples
 from .metrics import ranking_report
-from .train import report_ks
-
-UNBIASED_SELECTIONS = ("random", "exploration")
+from .selection_bias import UNBIASED_SELECTIONS, unbiased_report
+from .train import report_ks, target_capacity
 
 
 def evaluate_model(
     tables: dict[str, pd.DataFrame],
     model: RiskModel,
     config: Config,
-    builder: CustomerFeatureBuilder | None = None,
+    builder=None,
+    target_type: str = "customer",
 ) -> dict:
-    """AUC, average precision, precision/lift/recall at 1%, 5% and the capacity, MAP@100/200."""
-    X, y, meta = build_examples(tables, config, builder=builder)
+    """AUC, average precision, precision/lift/recall at 1%, 5% and the capacity, MAP@100/200,
+    over the inspections of ``target_type`` (customer or work_order)."""
+    X, y, meta = build_examples(tables, config, builder=builder, target_type=target_type)
+    capacity = target_capacity(config, target_type)
     scores = model.score(X)
-    report = ranking_report(y, scores, ks=report_ks(len(y), config.capacity))
+    report = ranking_report(y, scores, ks=report_ks(len(y), capacity))
     report["as_of_first"] = str(meta["as_of"].min())
     report["as_of_last"] = str(meta["as_of"].max())
     unbiased = meta["selection"].isin(UNBIASED_SELECTIONS).to_numpy()
     if unbiased.any():
         yu, su = y[unbiased], np.asarray(scores)[unbiased]
-        report["random_and_exploration"] = ranking_report(yu, su, ks=report_ks(len(yu), config.capacity))
+        report["random_and_exploration"] = ranking_report(yu, su, ks=report_ks(len(yu), capacity))
+        # population estimates at the capacity: random picks weighted 1/p, and all inspections
+        # with design weights (selection_bias); the plain figures above are the naive ones
+        report["population_estimate"] = unbiased_report(y, scores, meta, capacity)
     return report

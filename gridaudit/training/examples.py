@@ -3,6 +3,10 @@
 An inspection on day d in month M becomes the example (features as of M-1, result != clean).
 The builder pivots the curve once and is asked once per distinct as-of month; repeated
 inspections of one customer are separate examples (different months, different features).
+
+Two target types share this code: ``customer`` (CustomerFeatureBuilder, target_id = customer_id)
+and ``work_order`` (WorkOrderFeatureBuilder, target_id = order_id; an order inspected in the month
+it was created has no features as of the month before and is dropped, counted in the log).
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import pandas as pd
 from ..config import Config
 from ..contract import is_finding
 from ..errors import InputError
-from ..features import CustomerFeatureBuilder, known_date
+from ..features import CustomerFeatureBuilder, WorkOrderFeatureBuilder, known_date
 
 log = logging.getLogger(__name__)
 
 META_COLUMNS = (
     "inspection_id",
+    "target_id",
     "customer_id",
     "date",
     "as_of",
@@ -59,27 +64,53 @@ def _with_categories(frame: pd.DataFrame, category_columns: list[str]) -> pd.Dat
     return frame.assign(**changes) if changes else frame
 
 
+TARGET_NOUNS = {"customer": "customer", "work_order": "work order"}
+
+
+def check_target_type(target_type: str) -> None:
+    if target_type not in TARGET_NOUNS:
+        raise InputError(f"unknown target type {target_type!r}; use one of: {', '.join(TARGET_NOUNS)}")
+
+
+def feature_builder(tables: dict[str, pd.DataFrame], config: Config, target_type: str = "customer"):
+    """The feature builder of a target type (customers or work orders)."""
+    check_target_type(target_type)
+    if target_type == "work_order":
+        return WorkOrderFeatureBuilder(tables, config)
+    return CustomerFeatureBuilder(tables, config)
+
+
+def _order_customers(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """order_id -> customer_id from the work_orders table (empty when there is none)."""
+    orders = tables.get("work_orders")
+    if orders is None or orders.empty:
+        return pd.Series(dtype="str")
+    orders = orders.drop_duplicates("order_id")
+    return pd.Series(orders["customer_id"].astype("str").to_numpy(), index=orders["order_id"].astype("str"))
+
+
 def build_examples(
     tables: dict[str, pd.DataFrame],
     config: Config,
-    builder: CustomerFeatureBuilder | None = None,
+    builder=None,
     target_type: str = "customer",
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """``(X, y, meta)`` with one row per inspection of ``target_type`` whose target has features.
 
     X: features as of the month before the inspection's month (RangeIndex aligned with meta).
     y: 1 where the inspection found a problem, else 0.
-    meta: inspection_id, customer_id, date, as_of (Period), known_date (recorded_date, else date +
-    label delay), selection, inclusion_probability, recovered_amount.
-    Inspections whose customer is not in that month's feature frame (connected later, unknown id)
-    are dropped and counted in the log.
+    meta: inspection_id, target_id (customer_id or order_id), customer_id (the order's customer
+    for work orders), date, as_of (Period), known_date (recorded_date, else date + label delay),
+    selection, inclusion_probability, recovered_amount.
+    Inspections whose target is not in that month's feature frame (customer connected later,
+    order created in the inspection's month, unknown id) are dropped and counted in the log.
+    ``builder``: anything with ``build(month) -> frame indexed by target id``; default the
+    builder of ``target_type``.
     """
-    if target_type != "customer":
-        raise InputError(
-            f"training on target type {target_type!r} is not available yet; use --target customer"
-        )
+    check_target_type(target_type)
+    noun = TARGET_NOUNS[target_type]
     insp = target_inspections(tables, target_type)
-    builder = builder or CustomerFeatureBuilder(tables, config)
+    builder = builder or feature_builder(tables, config, target_type)
     dates = pd.to_datetime(insp["date"])
     as_of = dates.dt.to_period("M") - 1
     known = known_date(insp, config.label_delay_months)
@@ -100,23 +131,35 @@ def build_examples(
         parts_rows.append(rows[present])
     if dropped:
         log.warning(
-            "%d of %d inspections dropped: their customer has no features as of the month "
-            "before the inspection (connected later, or not in the customers table)",
+            "%d of %d inspections dropped: their %s has no features as of the month "
+            "before the inspection (%s)",
             dropped,
             len(insp),
+            noun,
+            "created in the inspection's month, or not in the work_orders table"
+            if target_type == "work_order"
+            else "connected later, or not in the customers table",
         )
     rows = np.concatenate(parts_rows) if parts_rows else np.array([], dtype=int)
     if len(rows) == 0:
+        table = "work_orders" if target_type == "work_order" else "customers"
+        key = "order_id" if target_type == "work_order" else "customer_id"
         raise NoLabelsError(
-            f"none of the {len(insp)} inspections has a customer with features as of the month "
-            f"before it; check that target_id holds customer_id values of the customers table"
+            f"none of the {len(insp)} {noun} inspections has a {noun} with features as of the "
+            f"month before it; check that target_id holds {key} values of the {table} table"
         )
     X = _with_categories(pd.concat(parts_X, ignore_index=True), category_columns)
     picked = insp.iloc[rows].reset_index(drop=True)
+    target_id = picked["target_id"].astype(str)
+    if target_type == "work_order":
+        customer_id = target_id.map(_order_customers(tables)).astype("str")
+    else:
+        customer_id = target_id
     meta = pd.DataFrame(
         {
             "inspection_id": picked["inspection_id"].astype(str),
-            "customer_id": picked["target_id"].astype(str),
+            "target_id": target_id,
+            "customer_id": customer_id,
             "date": pd.to_datetime(picked["date"]),
             "as_of": as_of.iloc[rows].reset_index(drop=True),
             "known_date": known.iloc[rows].reset_index(drop=True),
@@ -137,9 +180,20 @@ def _column(frame: pd.DataFrame, name: str, default=np.nan) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
 
 
+WEIGHTING_SCHEMES = ("none", "inverse_probability")
+
+
 def sample_weights(meta: pd.DataFrame, scheme: str | None = None) -> np.ndarray | None:
-    """Hook for selection-bias weighting (1 / inclusion_probability for random and exploration
-    picks). Not applied yet: every example weighs 1."""
-    if scheme is None:
+    """Training weights against selection bias (config ``sample_weighting``).
+
+    ``inverse_probability``: 1 / inclusion_probability for random and exploration picks, 1 for
+    targeted, tip and unknown picks (see :mod:`gridaudit.training.selection_bias` for why 1).
+    ``none`` or None: no weights (every example weighs 1).
+    """
+    if scheme is None or scheme == "none":
         return None
-    raise NotImplementedError(f"sample weighting scheme {scheme!r} is not implemented yet")
+    if scheme == "inverse_probability":
+        from .selection_bias import design_weights
+
+        return design_weights(meta)
+    raise InputError(f"sample_weighting {scheme!r} is not known; use one of: {', '.join(WEIGHTING_SCHEMES)}")

@@ -8,6 +8,7 @@ contributes its share of positives pro rata, so the result never depends on inpu
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 
@@ -106,3 +107,32 @@ def ranking_report(y_true, scores, ks: dict[str, int] | None = None, map_ns=(100
     for n in map_ns:
         out[f"map_at_{n}"] = map_at_n(y, s, n)
     return out
+
+
+def brier_score(y_true, probabilities) -> float:
+    """Mean squared difference between the predicted probability and the outcome (0 = perfect)."""
+    y, p = _arrays(y_true, probabilities)
+    return float(np.mean((p - y) ** 2)) if len(y) else float("nan")
+
+
+def reliability_table(y_true, probabilities, n_bins: int = 10) -> pd.DataFrame:
+    """Calibration check: equal-width probability bins [0, 0.1), ..., [0.9, 1.0] with the count,
+    the mean predicted probability and the observed finding rate of each (empty bins: count 0,
+    NaN means). A calibrated model has mean_predicted close to observed_rate in every full bin."""
+    y, p = _arrays(y_true, probabilities)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_bins - 1)
+    count = np.bincount(index, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_predicted = np.bincount(index, weights=p, minlength=n_bins) / count
+        observed = np.bincount(index, weights=y, minlength=n_bins) / count
+    return pd.DataFrame(
+        {
+            "bin": np.arange(1, n_bins + 1),
+            "lower": edges[:-1],
+            "upper": edges[1:],
+            "count": count,
+            "mean_predicted": mean_predicted,
+            "observed_rate": observed,
+        }
+    )

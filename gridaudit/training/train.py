@@ -24,11 +24,10 @@ import pandas as pd
 from .. import __version__
 from ..config import Config
 from ..contract import PERSONAL_COLUMNS, is_finding
-from ..features import CustomerFeatureBuilder
 from ..io import snapshot
 from ..model import RiskModel
 from .examples import NoLabelsError, build_examples, sample_weights, target_inspections
-from .metrics import ranking_report
+from .metrics import brier_score, ranking_report, reliability_table
 from .split import NotEnoughHistoryError, TimeSplit, time_split
 
 log = logging.getLogger(__name__)
@@ -37,18 +36,29 @@ MIN_FINDINGS = 10  # below this a model learns noise; ask for more inspection re
 NUM_THREADS = 2
 
 
-def model_params(config: Config) -> dict:
-    """LightGBM settings a team may tune (from the config) on top of RiskModel's defaults."""
-    return {
-        "learning_rate": config.learning_rate,
-        "num_leaves": config.num_leaves,
-        "min_child_samples": config.min_child_samples,
-        "num_threads": NUM_THREADS,
-    }
+def model_params(config: Config, tuned: dict | None = None) -> dict:
+    """LightGBM settings a team may tune (from the config, then Optuna's best ``tuned``
+    parameters) on top of RiskModel's defaults."""
+    return (
+        {
+            "learning_rate": config.learning_rate,
+            "num_leaves": config.num_leaves,
+            "min_child_samples": config.min_child_samples,
+        }
+        | dict(tuned or {})
+        | {"num_threads": NUM_THREADS}
+    )
 
 
-def make_model(config: Config) -> RiskModel:
-    return RiskModel(params=model_params(config), num_boost_round=config.num_boost_round, seed=config.seed)
+def make_model(config: Config, tuned: dict | None = None) -> RiskModel:
+    return RiskModel(
+        params=model_params(config, tuned), num_boost_round=config.num_boost_round, seed=config.seed
+    )
+
+
+def target_capacity(config: Config, target_type: str = "customer") -> int:
+    """Monthly inspection capacity for a target type: customers or work orders."""
+    return int(config.order_capacity if target_type == "work_order" else config.capacity)
 
 
 def report_ks(n_rows: int, capacity: int) -> dict[str, int]:
@@ -71,7 +81,7 @@ def check_labels(y: np.ndarray, what: str = "the inspections table") -> None:
 
 
 def fit_in_time(
-    X: pd.DataFrame, y: np.ndarray, meta: pd.DataFrame, config: Config
+    X: pd.DataFrame, y: np.ndarray, meta: pd.DataFrame, config: Config, tuned: dict | None = None
 ) -> tuple[RiskModel, TimeSplit | None]:
     """Fit with a time-held-out validation block when the history allows one, else on everything
     with a fixed number of trees (used by the backtest, whose early months are short)."""
@@ -81,15 +91,15 @@ def fit_in_time(
         split = None
     if split is not None and y[split.train].sum() > 0 and y[split.validation].sum() > 0:
         train, valid = split.train, split.validation
-        model = make_model(config).fit(
+        model = make_model(config, tuned).fit(
             X.loc[train],
             y[train],
-            sample_weight=sample_weights(meta.loc[train]),
+            sample_weight=sample_weights(meta.loc[train], config.sample_weighting),
             eval_set=(X.loc[valid], y[valid]),
         )
         return model, split
-    model = make_model(config).set_params(early_stopping_rounds=None)
-    return model.fit(X, y, sample_weight=sample_weights(meta)), None
+    model = make_model(config, tuned).set_params(early_stopping_rounds=None)
+    return model.fit(X, y, sample_weight=sample_weights(meta, config.sample_weighting)), None
 
 
 @dataclass
@@ -123,12 +133,23 @@ def train_model(
     target_type: str = "customer",
     tracking_uri: str | None = None,
     register: bool = True,
-    builder: CustomerFeatureBuilder | None = None,
+    builder=None,
     export_dir: str | Path | None = None,
     log_to_mlflow: bool = True,
+    backtest_months: int | None = None,
+    tune_trials: int | None = None,
 ) -> TrainResult:
     """Train, measure on the latest months, and (by default) log to MLflow and register the
-    model as ``customer_risk`` with the ``champion`` alias."""
+    model as ``customer_risk`` (``work_order_risk`` for target_type="work_order") with the
+    ``champion`` alias. ``builder`` defaults to the target type's feature builder.
+
+    Also measured on the validation block and logged: a 10-bin reliability table
+    (calibration.csv) and the Brier score. Note the Platt calibration is fitted on that same
+    block, so the table checks the calibration's fit, not its transfer to later months.
+    ``backtest_months``: also run the month-by-month backtest on the same examples and log its
+    table (backtest.csv) and summary (metrics ``backtest_*``).
+    ``tune_trials``: first run that many Optuna trials (:mod:`gridaudit.training.tune`, months
+    before the validation block only) and train the final model with the best parameters."""
     early = target_inspections(tables, target_type)  # refuse before the costly feature build
     check_labels(is_finding(early["result"]).to_numpy().astype(int))
     X, y, meta = build_examples(tables, config, builder=builder, target_type=target_type)
@@ -139,14 +160,27 @@ def train_model(
     split = time_split(meta["date"], meta["known_date"], config.validation_months)
     train, valid = split.train, split.validation
     check_labels(y[train], what=f"the training block (labels known before {split.validation_start.date()})")
-    model = make_model(config).fit(
+    tuning = None
+    if tune_trials:
+        from .tune import tune
+
+        tuning = tune(
+            X, y, meta, target_inspections(tables, target_type), config, tune_trials,
+            target_type=target_type, tracking_uri=tracking_uri,
+        )  # fmt: skip
+    tuned = tuning.best_params if tuning else None
+    model = make_model(config, tuned).fit(
         X.loc[train],
         y[train],
-        sample_weight=sample_weights(meta.loc[train]),
+        sample_weight=sample_weights(meta.loc[train], config.sample_weighting),
         eval_set=(X.loc[valid], y[valid]),
     )
     scores = model.score(X.loc[valid])
-    metrics = ranking_report(y[valid], scores, ks=report_ks(int(valid.sum()), config.capacity))
+    metrics = ranking_report(
+        y[valid], scores, ks=report_ks(int(valid.sum()), target_capacity(config, target_type))
+    )
+    metrics["brier"] = brier_score(y[valid], scores)
+    calibration = reliability_table(y[valid], scores)
     importance = model.feature_importance()
     snap = snapshot(tables)
     split_info = split.summary() | {
@@ -154,15 +188,17 @@ def train_model(
         "positives_validation": int(y[valid].sum()),
     }
     params = (
-        {f"lgb_{k}": v for k, v in model_params(config).items()}
+        {f"lgb_{k}": v for k, v in model_params(config, tuned).items()}
         | {
             "num_boost_round": config.num_boost_round,
             "best_iteration": model.best_iteration_,
             "calibration": model.calibration,
             "seed": config.seed,
+            "sample_weighting": config.sample_weighting,
             "label_delay_months": config.label_delay_months,
             "validation_months": config.validation_months,
             "target_type": target_type,
+            "capacity": target_capacity(config, target_type),
             "as_of_first": str(meta["as_of"].min()),
             "as_of_last": str(meta["as_of"].max()),
             "n_examples": len(y),
@@ -173,11 +209,68 @@ def train_model(
         | {f"rows_{name}": n for name, n in snap["rows"].items()}
     )
     result = TrainResult(model, metrics, split_info, params, importance, snap)
+    result.extra["calibration"] = calibration
+    if tuning is not None:
+        result.extra["tuning"] = tuning
+        result.params |= {
+            "tune_study": tuning.study_name,
+            "tune_storage": tuning.storage,
+            "tune_trials_in_study": tuning.n_trials,
+            "tune_fold_months": tuning.fold_months,
+        } | {f"tuned_{k}": v for k, v in tuning.best_params.items()}
+        result.metrics["tune_best_mean_average_precision"] = tuning.best_value
+    if backtest_months:
+        from .backtest import backtest
+
+        result.extra["backtest"] = backtest(
+            tables,
+            config,
+            n_months=backtest_months,
+            target_type=target_type,
+            examples=(X, y, meta),
+            tuned=tuned,
+        )
     if log_to_mlflow:
-        _log_run(result, X.loc[train], target_type, tracking_uri or config.tracking_uri, register)
+        uri = tracking_uri or config.tracking_uri
+        if register:
+            result.extra["promotion"] = _promotion(
+                tables, config, target_type, (X, y, meta), result, uri, backtest_months
+            )
+        _log_run(result, X.loc[train], target_type, uri, register)
     if export_dir is not None:
         result.exported_to = str(model.save(export_dir))
     return result
+
+
+def _promotion(tables, config, target_type, examples, result, uri, backtest_months):
+    """Whether the new version becomes champion (see :mod:`gridaudit.training.promotion`)."""
+    from ..tracking import MODEL_NAMES, champion_run
+    from .promotion import Promotion, decide, recipe_from_params
+
+    champion = champion_run(MODEL_NAMES[target_type], uri)
+    if champion is None:
+        return decide({}, None)
+    if "backtest" not in result.extra:
+        return Promotion(
+            True,
+            f"promoted over version {champion['version']} without a backtest comparison "
+            "(train with --backtest N to promote only a model that beats the champion)",
+            {},
+            {},
+            champion["version"],
+        )
+    from .backtest import backtest
+
+    champion_backtest = backtest(
+        tables,
+        config,
+        n_months=backtest_months,
+        target_type=target_type,
+        examples=examples,
+        tuned=recipe_from_params(champion["params"]),
+    )
+    result.extra["champion_backtest"] = champion_backtest
+    return decide(result.extra["backtest"].summary, champion_backtest.summary, champion["version"])
 
 
 def _param_text(value) -> str:
@@ -209,11 +302,35 @@ def _log_run(
         )
         mlflow.log_metrics({f"valid_{k}": v for k, v in _finite(result.metrics).items()})
         mlflow.log_text(result.importance.to_csv(index=False), "feature_importance.csv")
+        mlflow.log_text(result.extra["calibration"].to_csv(index=False), "calibration.csv")
+        if "backtest" in result.extra:
+            bt = result.extra["backtest"]
+            table = bt.per_month.assign(month=bt.per_month["month"].astype(str))
+            mlflow.log_text(table.to_csv(index=False), "backtest.csv")
+            mlflow.log_metrics({f"backtest_{k}": v for k, v in _finite(bt.summary).items()})
         mlflow.log_dict(
             {"validation": result.metrics, "split": result.split, "data_snapshot": result.snapshot},
             "validation.json",
         )
-        logged = log_risk_model(result.model, X_example, registered_name=name)
+        promotion = result.extra.get("promotion")
+        if promotion is not None:
+            mlflow.set_tag("gridaudit.promoted", str(promotion.promote).lower())
+            mlflow.log_dict(
+                {
+                    "promoted": promotion.promote,
+                    "reason": promotion.reason,
+                    "candidate": promotion.candidate,
+                    "champion": promotion.champion,
+                    "champion_version": promotion.champion_version,
+                },
+                "promotion.json",
+            )
+        logged = log_risk_model(
+            result.model,
+            X_example,
+            registered_name=name,
+            set_champion=promotion.promote if promotion is not None else True,
+        )
         result.run_id = run.info.run_id
     result.tracking_uri = uri
     result.model_name = logged.name
