@@ -54,6 +54,12 @@ def demo(
         )
     out.print(table)
     out.print(f"problem prevalence: {truth['prevalence']:.3%} of {truth['customers']} customers")
+    orders = truth.get("work_orders", {})
+    if "precision" in orders:
+        out.print(
+            f"work orders listed: {orders['listed']}, {orders['precision']:.0%} with a planted process error "
+            f"(all orders: {orders['prevalence']:.1%}, lift {orders['lift']:.1f})"
+        )
     out.print(f"inspection list : {result.list_dir}")
     out.print(f"auditor report  : {result.report}")
     out.print(f"model           : customer_risk version {result.model_version} (alias champion)")

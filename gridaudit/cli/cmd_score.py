@@ -25,7 +25,17 @@ def score(
         ..., "--month", "-m", help="Month the list is for, YYYY-MM; data up to the month before is used."
     ),
     capacity: int | None = typer.Option(
-        None, "--capacity", "-k", help="How many targets the team can inspect this month (default: config)."
+        None,
+        "--capacity",
+        "--capacity-customers",
+        "-k",
+        help="How many customers the field team can inspect this month (default: config).",
+    ),
+    capacity_orders: int | None = typer.Option(
+        None,
+        "--capacity-orders",
+        help="How many work orders the internal-audit team can check this month (default: config). "
+        "Orders are listed only when a work-order model (work_order_risk) has been trained.",
     ),
     out_dir: Path = typer.Option(
         Path("lists"), "--out", "-o", help="Folder for the lists; this month's goes to OUT/YYYY-MM/."
@@ -54,6 +64,7 @@ def score(
     targets within the team's capacity (plus a few random exploration picks), explain each with
     three reasons, and write the list (Parquet, CSV, XLSX) and an HTML report."""
     from ..config import load_config
+    from ..errors import InputError
     from ..io import read_tables
     from ..months import parse_month
     from ..scoring import score_month
@@ -73,6 +84,14 @@ def score(
     period = parse_month(month)
     with console.status("loading the champion model and the warehouse"):
         model, info = load_champion(name="customer_risk", tracking_uri=config.tracking_uri)
+        order_model, order_info = None, None
+        try:
+            order_model, order_info = load_champion(name="work_order_risk", tracking_uri=config.tracking_uri)
+        except InputError:
+            console.print(
+                "no work-order model (work_order_risk) in the store: listing customers only; "
+                "run 'gridaudit train --target work_order' to add work orders"
+            )
         tables = read_tables(warehouse)
     features = None
     if config.engine != "local" or config.scheduler:
@@ -84,7 +103,17 @@ def score(
             )
     with console.status(f"scoring {period} (data as of {period - 1})"):
         result = score_month(
-            tables, period, model, info, config, capacity=capacity, out_dir=out_dir, features=features
+            tables,
+            period,
+            model,
+            info,
+            config,
+            capacity=capacity,
+            out_dir=out_dir,
+            features=features,
+            order_model=order_model,
+            order_model_info=order_info,
+            order_capacity=capacity_orders,
         )
     listing = result.listing
     counts = result.run["counts"]
@@ -92,6 +121,11 @@ def score(
         f"Scored {counts['customers_scored']} customers with {info.get('name')} v{info.get('version')}; "
         f"listed {counts['listed']} ({counts['model_picks']} model, {counts['exploration_picks']} exploration)."
     )
+    if order_model is not None:
+        console.print(
+            f"Scored {counts['work_orders_scored']} work orders with {order_info.get('name')} "
+            f"v{order_info.get('version')}; listed {counts['work_orders_listed']}."
+        )
     preview = Table(title=f"Top 10 of {result.month}")
     for col in ("rank", "customer", "area", "score", "selection"):
         preview.add_column(col, no_wrap=True)

@@ -23,10 +23,11 @@ from ..io import replace_dir, snapshot, write_json
 from ..months import fmt, parse_month
 from ..privacy import drop_personal
 from .curves import mean_daily_kwh, target_curves
-from .listing import list_frame, write_list_csv, write_list_xlsx, write_parquet_stable
+from .listing import list_frame, order_list_frame, write_list_csv, write_list_xlsx, write_parquet_stable
 from .reasons import peer_medians, reason_features, top_reasons
 from .report import write_report
 from .select import SelectionRules, exploration_rng, recently_inspected, select_targets
+from .work_orders import order_candidates, work_order_reasons
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,18 @@ class ScoringResult:
         return self.paths.get("list.xlsx")
 
 
-def _long_contributions(contributions: pd.DataFrame) -> pd.DataFrame:
-    """customer_id, feature, contribution (log-odds) for the listed targets (base_value included)."""
+def _long_contributions(contributions: pd.DataFrame, target_type: str = "customer") -> pd.DataFrame:
+    """target_type, customer_id (the target's id: customer or order), feature, contribution
+    (log-odds) for the listed targets (base_value included)."""
     long = (
         contributions.rename_axis("customer_id")
         .reset_index()
         .melt(id_vars="customer_id", var_name="feature", value_name="contribution")
     )
-    return long.astype({"customer_id": "str", "feature": "str", "contribution": "float64"})
+    long.insert(0, "target_type", target_type)
+    return long.astype(
+        {"target_type": "str", "customer_id": "str", "feature": "str", "contribution": "float64"}
+    )
 
 
 def _shareable(folder: Path) -> None:
@@ -123,6 +128,42 @@ def explain(
     return contributions, top_reasons(contributions, listed, peers, language)
 
 
+def list_work_orders(
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Period,
+    model,
+    model_info: dict,
+    config: Config,
+    capacity: int,
+    month: str,
+    language: str,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
+    """The riskiest work orders (internal audit): list rows, their contributions, orders scored.
+
+    Orders are ranked apart from customers (their own capacity); only the listed are explained.
+    """
+    features, ids = order_candidates(tables, as_of, config)
+    if features.empty or capacity <= 0:
+        return order_list_frame(pd.DataFrame(), pd.DataFrame(), month, model_info, config), None, len(features)
+    scored = pd.DataFrame(
+        {
+            "order_id": features.index.astype(str),
+            "customer_id": ids["customer_id"].astype(str).to_numpy(),
+            "area_id": ids["area_id"].astype(str).to_numpy(),
+            "score": np.asarray(model.score(features), dtype=float),
+        }
+    )
+    picked = (
+        scored.sort_values(["score", "order_id"], ascending=[False, True], kind="stable")
+        .head(capacity)
+        .reset_index(drop=True)
+    )
+    picked["rank"] = np.arange(1, len(picked) + 1)
+    contributions = model.contributions(features.loc[picked["order_id"]])
+    reasons = work_order_reasons(features, contributions, language, config)
+    return order_list_frame(picked, reasons, month, model_info, config), contributions, len(features)
+
+
 def write_list_folder(
     folder: Path,
     listing: pd.DataFrame,
@@ -130,6 +171,7 @@ def write_list_folder(
     contributions: pd.DataFrame,
     run: dict,
     language: str,
+    order_contributions: pd.DataFrame | None = None,
 ) -> Path:
     """Build the month folder in a temporary sibling and swap it in (a failed run keeps the old)."""
 
@@ -138,7 +180,10 @@ def write_list_folder(
         write_list_csv(tmp / "list.csv", listing)
         write_list_xlsx(tmp / "list.xlsx", listing, language)
         write_parquet_stable(tmp / "curves.parquet", curves)
-        write_parquet_stable(tmp / "contributions.parquet", _long_contributions(contributions))
+        long = _long_contributions(contributions)
+        if order_contributions is not None and len(order_contributions):
+            long = pd.concat([long, _long_contributions(order_contributions, "work_order")], ignore_index=True)
+        write_parquet_stable(tmp / "contributions.parquet", long)
         write_json(tmp / "run.json", run)
         write_report(tmp, language)
         _shareable(tmp)
@@ -157,12 +202,17 @@ def score_month(
     language: str | None = None,
     features: pd.DataFrame | None = None,
     excluded: list[str] | pd.Index | None = None,
+    order_model=None,
+    order_model_info: dict | None = None,
+    order_capacity: int | None = None,
 ) -> ScoringResult:
     """Make the inspection list for ``month`` (scored with data as of the month before).
 
     ``model`` is a fitted RiskModel; ``model_info`` names it (name, version, run_id, alias).
     ``features`` may be passed when the caller already built the frame as of the month before.
     ``excluded`` customers are never listed (e.g. findings already being handled).
+    With ``order_model`` (the work-order champion) the list also holds the riskiest work orders
+    (internal audit), up to ``order_capacity`` (default: config.order_capacity), ranked apart.
     With ``out_dir`` the files are written to ``out_dir/<month>/``.
     """
     period = parse_month(month)
@@ -191,8 +241,16 @@ def score_month(
     ids = selected["customer_id"].tolist()
     contributions, reasons = explain(features, model, ids, language)
     listing = list_frame(selected, reasons, month_text, model_info, config)
+    orders_scored, order_contributions = 0, None
+    if order_model is not None:
+        order_cap = int(config.order_capacity if order_capacity is None else order_capacity)
+        order_rows, order_contributions, orders_scored = list_work_orders(
+            tables, as_of, order_model, order_model_info or {}, config, order_cap, month_text, language
+        )
+        listing = pd.concat([listing, order_rows], ignore_index=True)
 
     exploration = selected.loc[selected["selection"] == "exploration", "inclusion_probability"]
+    customer_rows = listing["target_type"] == "customer"
     run = {
         "month": month_text,
         "as_of": fmt(as_of),
@@ -206,17 +264,23 @@ def score_month(
             "in_cooldown": int(scored["customer_id"].isin(cooled).sum()),
             "excluded": int(scored["customer_id"].isin(excluded).sum()),
             "capacity": capacity,
-            "listed": int(len(listing)),
-            "model_picks": int(len(listing) - len(exploration)),
+            "listed": int(customer_rows.sum()),
+            "model_picks": int(customer_rows.sum() - len(exploration)),
             "exploration_picks": int(len(exploration)),
             "exploration_inclusion_probability": float(exploration.iloc[0]) if len(exploration) else None,
+            "work_orders_scored": int(orders_scored),
+            "work_orders_listed": int((listing["target_type"] == "work_order").sum()),
         },
     }
+    if order_model is not None:
+        run["work_order_model"] = {k: (order_model_info or {}).get(k) for k in ("name", "version", "run_id", "alias")}
     result = ScoringResult(month_text, listing, run)
     if out_dir is None:
         return result
     curves = target_curves(ctx, features, ids)
-    folder = write_list_folder(Path(out_dir) / month_text, listing, curves, contributions, run, language)
+    folder = write_list_folder(
+        Path(out_dir) / month_text, listing, curves, contributions, run, language, order_contributions
+    )
     result.folder = folder
     result.paths = {name: folder / name for name in LIST_FILES}
     log.info("wrote the %s list (%d targets) to %s", month_text, len(listing), folder)

@@ -133,6 +133,40 @@ def list_frame(
     return normalise(frame)
 
 
+def order_list_frame(
+    picked: pd.DataFrame, reasons: pd.DataFrame, month: str, model_info: dict, config: Config
+) -> pd.DataFrame:
+    """Work-order rows of the list: target_id is the order, customer_id the order's customer.
+
+    Expected recovery is left empty: what an order's error costs is not known from the order.
+    """
+    n = len(picked)
+    if n == 0:
+        return normalise(pd.DataFrame(columns=LIST_COLUMNS))
+    ids = picked["order_id"].astype(str)
+    why = reasons.reindex(ids.to_numpy())
+    frame = pd.DataFrame(
+        {
+            "month": pd.Series([month] * n, dtype="str"),
+            "rank": picked["rank"].astype("int64"),
+            "target_type": pd.Series(["work_order"] * n, dtype="str"),
+            "target_id": ids,
+            "customer_id": picked["customer_id"].astype(str),
+            "area_id": picked["area_id"].astype(str),
+            "score": picked["score"].astype(float),
+            "risk_tier": risk_tier(picked["score"].astype(float), config.tier_thresholds),
+            "expected_recovery": np.nan,
+            "selection": "model",
+            "inclusion_probability": 1.0,
+        }
+    )
+    for col in ("reason_1", "reason_2", "reason_3", "reason_codes"):
+        frame[col] = why[col].fillna("").to_numpy() if col in why.columns else ""
+    frame["model_name"] = str(model_info.get("name", ""))
+    frame["model_version"] = str(model_info.get("version", ""))
+    return normalise(frame)
+
+
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Fixed column order, dtypes and rounding (what makes rewritten files byte-identical)."""
     out = frame[LIST_COLUMNS].copy()

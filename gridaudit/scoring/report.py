@@ -54,6 +54,7 @@ TEXT = {
         "count": "数量",
         "rank": "排名",
         "customer": "用户编号",
+        "order": "工单编号",
         "score": "风险评分",
         "tier": "风险等级",
         "selection": "选取方式",
@@ -84,6 +85,7 @@ TEXT = {
         "count": "Count",
         "rank": "Rank",
         "customer": "Customer",
+        "order": "Work order",
         "score": "Score",
         "tier": "Risk tier",
         "selection": "Selection",
@@ -293,19 +295,28 @@ def render_report(
     curve_groups = (
         dict(tuple(curves.groupby("customer_id", sort=False))) if curves is not None and len(curves) else {}
     )
-    contrib_groups = (
-        dict(tuple(contributions.groupby("customer_id", sort=False)))
-        if contributions is not None and len(contributions)
-        else {}
-    )
-    for row in listing.sort_values("rank", kind="stable").itertuples(index=False):
+    contrib_groups = {}
+    if contributions is not None and len(contributions):
+        if "target_type" not in contributions.columns:  # lists written before work orders were listed
+            contributions = contributions.assign(target_type="customer")
+        contrib_groups = dict(tuple(contributions.groupby(["target_type", "customer_id"], sort=False)))
+    order = listing.assign(_orders_last=(listing["target_type"] != "customer").astype(int))
+    order = order.sort_values(["_orders_last", "rank"], kind="stable").drop(columns="_orders_last")
+    for row in order.itertuples(index=False):
         cid = str(row.customer_id)
+        tid = str(row.target_id)
+        is_order = row.target_type == "work_order"
+        who = (
+            f"{_esc(t['order'])} {_esc(tid)} · {_esc(t['customer'])} {_esc(cid)}"
+            if is_order
+            else f"{_esc(t['customer'])} {_esc(cid)}"
+        )
         reasons = [r for r in (row.reason_1, row.reason_2, row.reason_3) if isinstance(r, str) and r]
         reason_html = "".join(f"<li>{_esc(r)}</li>" for r in reasons) or f"<li>{_esc(t['no_reason'])}</li>"
         recovery = "" if pd.isna(row.expected_recovery) else f"{row.expected_recovery:,.0f}"
         out += [
-            f'<section class="target" id="target-{_esc(cid)}">',
-            f"<h3>{_esc(t['rank'])} {int(row.rank)} · {_esc(t['customer'])} {_esc(cid)} · "
+            f'<section class="target" id="{"order" if is_order else "target"}-{_esc(tid)}">',
+            f"<h3>{_esc(t['rank'])} {int(row.rank)} · {who} · "
             f"{_esc(t['area'])} {_esc(row.area_id)}</h3>",
             f"<p>{_esc(t['score'])} {row.score:.3f} · {_esc(t['tier'])} "
             f'<span class="tier-{_esc(row.risk_tier)}">{_esc(tier_names.get(row.risk_tier, row.risk_tier))}</span>'
@@ -319,7 +330,7 @@ def render_report(
             out.append(curve_svg(curve, as_of or month))
         else:
             out.append(f'<p class="caption">{_esc(t["no_curve"])}</p>')
-        contrib = contrib_groups.get(cid)
+        contrib = contrib_groups.get(("work_order" if is_order else "customer", tid))
         if contrib is not None:
             out += [f'<div class="caption">{_esc(t["bars"])}</div>', contribution_svg(contrib, language)]
         out.append("</section>")
