@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from gridaudit.features import CustomerFeatureBuilder, spec
-from gridaudit.features.curve_shape import FEATURE_NAMES, curve_shape_features, curve_shape_matrix
+from gridaudit.features.curve_shape import (
+    FEATURE_NAMES,
+    curve_shape_features,
+    curve_shape_matrix,
+    row_nanquantiles,
+)
 
 NAN = np.nan
 ROW_A = [0.0] * 5 + [NAN] + [5.0] * 20  # 5 zero days, one day not collected, then 5 kWh a day
@@ -107,3 +112,37 @@ def test_trend_and_quantiles_on_a_straight_line():
     assert f["curve_roughness"] == pytest.approx(1 / 12.5)
     assert f["curve_drop_day_share"] == 0
     assert f["curve_p10_to_median"] == pytest.approx(2.5 / 12.5)
+
+
+def _rows_with_every_edge(seed: int, n_rows: int = 400, n_days: int = 37) -> np.ndarray:
+    """Random rows with NaNs, plus all-missing, single-value, two-value, tied and negative rows."""
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(2.0, 3.0, size=(n_rows, n_days))
+    x[::2] = x[::2].round()  # every other row full of ties
+    x[rng.random(x.shape) < rng.random((n_rows, 1))] = np.nan  # each row its own missing share
+    x[0] = np.nan
+    x[1] = np.nan
+    x[1, 17] = 4.2  # one collected day
+    x[2] = np.nan
+    x[2, [3, 30]] = [1.0, 8.0]  # two days
+    x[3] = 5.0  # all equal
+    x[4] = -rng.random(n_days)
+    x[5, :] = 0.0
+    return x
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_row_quantiles_equal_numpy_nanquantile_exactly(seed):
+    x = _rows_with_every_edge(seed)
+    quantiles = (0.1, 0.5, 0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns on the all-missing row
+        expected = np.nanquantile(x, quantiles, axis=1)
+    got = np.vstack(row_nanquantiles(x, quantiles))
+    np.testing.assert_array_equal(got, expected)  # exact, NaN where numpy gives NaN
+    assert np.isnan(got[:, 0]).all() and (got[:, 1] == 4.2).all()
+    assert got[:, 2].tolist() == [1.0 + 0.1 * 7.0, 4.5, 8.0 - 7.0 * (1 - 0.9)]
+
+
+def test_row_quantiles_of_an_empty_window_are_missing():
+    assert all(np.isnan(q).all() for q in row_nanquantiles(np.empty((3, 0)), (0.1, 0.5)))

@@ -10,7 +10,9 @@ periods billed 0 kWh while the index advanced. Consumption features use electric
 the gas trend that the electricity trend is compared with.
 
 Input: ``ctx.tables["bills"]``, already cut at the as-of month. Output: one row per customer
-with bills; NaN where a value is unknown (never 0). Vectorised: groupby aggregations only.
+with bills; NaN where a value is unknown (never 0). Vectorised: groupby aggregations only, on
+integer codes of the customer ids. Six features are measured against company-wide norms
+(NORM_FEATURES): with ``ctx.group_pass`` they are filled in pass 2 over every customer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .context import FeatureContext
+from .groups import group_input
 from .registry import FeatureSpec, register
 
 FAMILY = "bills"
@@ -191,123 +194,162 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return num / den
 
 
-def _prepare(bills: pd.DataFrame, as_of_end: pd.Timestamp) -> pd.DataFrame:
-    """One tidy row per bill with the per-bill audit flags the aggregates need."""
-    start = pd.to_numeric(_column(bills, "start_reading"), errors="coerce").astype(float)
-    end = pd.to_numeric(_column(bills, "end_reading"), errors="coerce").astype(float)
-    mult = pd.to_numeric(_column(bills, "multiplier", 1.0), errors="coerce").astype(float).fillna(1.0)
-    period = pd.to_numeric(_column(bills, "period_months", 1), errors="coerce").astype(float)
-    period = period.fillna(1.0).clip(lower=1.0)
-    kwh = pd.to_numeric(bills["kwh_billed"], errors="coerce").astype(float)
+def _codes(text: pd.Series) -> np.ndarray:
+    """Integer codes in the sort order of the values (-1 where missing): cheap keys to group on."""
+    return pd.factorize(text, sort=True)[0]
+
+
+def _numbers(bills: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
+    return pd.to_numeric(_column(bills, name, default), errors="coerce").astype(float).to_numpy()
+
+
+def _where(condition: np.ndarray, values, otherwise=np.nan) -> np.ndarray:
+    """``values`` (as float) where ``condition``, else NaN: pandas' ``where`` on plain arrays."""
+    return np.where(condition, np.asarray(values, dtype=float), otherwise)
+
+
+def _prepare(
+    bills: pd.DataFrame, as_of_end: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.Index, dict[str, pd.Index]]:
+    """One tidy row per bill with the per-bill audit flags; the customer ids; the code labels.
+
+    Rows are sorted by customer, meter and reading date. Text becomes integer codes in the sort
+    order of its values (``cust`` is the position in the returned, sorted customer ids; ``status``
+    and ``remark`` index the returned labels, -1 where missing): every groupby below then runs on
+    integers, not on strings, which is most of the cost of a small bucket.
+    """
+    cust, ids = pd.factorize(bills["customer_id"].astype(str), sort=True)
+    meter = _codes(_column(bills, "meter_id", "").astype("str").fillna(""))
+    read_date = pd.to_datetime(bills["read_date"]).to_numpy()
+    order = np.lexsort((read_date, meter, cust))  # stable: ties keep the table's order
+    cust, meter, read_date = cust[order], meter[order], read_date[order]
+    start = _numbers(bills, "start_reading")[order]
+    end = _numbers(bills, "end_reading")[order]
+    mult = _numbers(bills, "multiplier", 1.0)[order]
+    mult = np.where(np.isnan(mult), 1.0, mult)
+    period = _numbers(bills, "period_months", 1)[order]
+    period = np.maximum(np.where(np.isnan(period), 1.0, period), 1.0)
+    kwh = pd.to_numeric(bills["kwh_billed"], errors="coerce").astype(float).to_numpy()[order]
     meter_type = _column(bills, "meter_type", "electricity").astype("str").fillna("electricity")
+    labels = {}
+    text = {}
+    for kind, column in (("status", "meter_status"), ("remark", "reading_remark")):
+        codes, labels[kind] = pd.factorize(_column(bills, column).astype("str"), sort=True)
+        text[kind] = codes[order]
+    tariff = _codes(_column(bills, "tariff_code", "").astype("str"))[order]
+
+    has_index = ~np.isnan(start) & ~np.isnan(end)
+    expected = (end - start) * mult
+    gap = np.abs(kwh - expected)
+    tolerance = np.maximum(MISMATCH_TOLERANCE_KWH, MISMATCH_TOLERANCE_SHARE * np.abs(expected))
+    mismatch = _where(has_index, gap > tolerance)
+    same_meter = np.r_[False, (cust[1:] == cust[:-1]) & (meter[1:] == meter[:-1])]
+    previous_end = _where(same_meter, np.r_[np.nan, end[:-1]])
+    previous_mult = _where(same_meter, np.r_[np.nan, mult[:-1]])
+    unbilled = (start - previous_end) * mult
+    recent = read_date > (as_of_end - pd.Timedelta(days=RECENT_DAYS)).to_datetime64()
     b = pd.DataFrame(
         {
-            "customer_id": bills["customer_id"].astype(str),
-            "meter_id": _column(bills, "meter_id", "").astype("str").fillna(""),
-            "read_date": pd.to_datetime(bills["read_date"]),
+            "cust": cust,
+            "meter": meter,
+            "read_date": read_date,
             "period": period,
             "kwh": kwh,
             "kpm": kwh / period,
             "start": start,
             "end": end,
             "mult": mult,
-            "gas": (meter_type == "gas").to_numpy(),
+            "gas": (meter_type == "gas").to_numpy()[order],
+            **{f"tier{i}": _numbers(bills, f"kwh_tier_{i}")[order] for i in range(1, 5)},
+            "tariff": np.where(tariff >= 0, tariff, np.nan),  # NaN: not counted by nunique
+            "status": text["status"],
+            "remark": text["remark"],
+            "remark_code": np.where(text["remark"] >= 0, text["remark"], np.nan),
+            "has_index": has_index.astype(float),
+            "expected": _where(has_index, expected),
+            "mismatch": mismatch,
+            "mismatch_gap": _where(mismatch == 1, gap),
+            "backwards": _where(has_index, end < start),
+            "repeat": _where(has_index, end == start),
+            "zero": _where(~np.isnan(kwh), kwh == 0),
+            "zero_advancing": ((kwh == 0) & (end > start)).astype(float),
+            "same_meter": same_meter,
+            "chain_break": _where(~np.isnan(previous_end) & ~np.isnan(start), start != previous_end),
+            # clip at 0 the way pandas does: negatives become 0, NaN stays
+            "unbilled_gap": _where(~np.isnan(previous_end), np.where(unbilled < 0, 0.0, unbilled)),
+            "mult_change": _where(~np.isnan(previous_mult), mult != previous_mult),
+            "recent": recent,
+            "prev_year": ~recent
+            & (read_date > (as_of_end - pd.Timedelta(days=2 * RECENT_DAYS)).to_datetime64()),
         }
     )
-    for i in range(1, 5):
-        b[f"tier{i}"] = pd.to_numeric(_column(bills, f"kwh_tier_{i}"), errors="coerce").astype(float)
-    b["tariff"] = _column(bills, "tariff_code", "").astype("str").to_numpy()
-    b["status"] = _column(bills, "meter_status").astype("str").to_numpy()
-    b["remark"] = _column(bills, "reading_remark").astype("str").to_numpy()
-    b = b.sort_values(["customer_id", "meter_id", "read_date"], kind="stable").reset_index(drop=True)
-    has_index = b["start"].notna() & b["end"].notna()
-    expected = (b["end"] - b["start"]) * b["mult"]
-    gap = (b["kwh"] - expected).abs()
-    tolerance = np.maximum(MISMATCH_TOLERANCE_KWH, MISMATCH_TOLERANCE_SHARE * expected.abs())
-    b["has_index"] = has_index.astype(float)
-    b["expected"] = expected.where(has_index)
-    b["mismatch"] = (gap > tolerance).where(has_index).astype(float)
-    b["mismatch_gap"] = gap.where(b["mismatch"] == 1)
-    b["backwards"] = (b["end"] < b["start"]).where(has_index).astype(float)
-    b["repeat"] = (b["end"] == b["start"]).where(has_index).astype(float)
-    b["zero"] = (b["kwh"] == 0).where(b["kwh"].notna()).astype(float)
-    b["zero_advancing"] = ((b["kwh"] == 0) & (b["end"] > b["start"])).astype(float)
-    same_meter = b[["customer_id", "meter_id"]].eq(b[["customer_id", "meter_id"]].shift()).all(axis=1)
-    b["same_meter"] = same_meter
-    previous_end = b["end"].shift().where(same_meter)
-    b["chain_break"] = (b["start"] != previous_end).where(previous_end.notna() & b["start"].notna()).astype(float)
-    b["unbilled_gap"] = ((b["start"] - previous_end) * b["mult"]).clip(lower=0).where(previous_end.notna())
-    previous_mult = b["mult"].shift().where(same_meter)
-    b["mult_change"] = (b["mult"] != previous_mult).where(previous_mult.notna()).astype(float)
-    b["recent"] = b["read_date"] > as_of_end - pd.Timedelta(days=RECENT_DAYS)
-    b["prev_year"] = (~b["recent"]) & (b["read_date"] > as_of_end - pd.Timedelta(days=2 * RECENT_DAYS))
-    b["status_abnormal"] = _unusual(b["status"])
-    b["remark_unusual"] = _unusual(b["remark"])
-    return b
-
-
-def _unusual(text: pd.Series) -> pd.Series:
-    """1 where a status/remark code is neither a normal word nor the most common code, NaN if unknown.
-
-    Code books differ between utilities (STEG writes numbers); the code most bills carry is taken
-    as the normal one, together with the usual words for normal.
-    """
-    known = text.notna() & (text.str.strip() != "")
-    if not known.any():
-        return pd.Series(np.nan, index=text.index)
-    mode = text[known].value_counts().index[0]
-    normal = text.str.strip().str.lower().isin(NORMAL_CODES) | (text == mode)
-    return (~normal).astype(float).where(known)
+    return b, pd.Index(ids, name="customer_id"), labels
 
 
 def _last_periods(frame: pd.DataFrame, n: int) -> pd.Series:
     """True for each customer's last ``n`` bills by reading date (over the meters in ``frame``)."""
-    order = frame.sort_values(["customer_id", "read_date"], kind="stable")
-    rank = order.groupby("customer_id", sort=False).cumcount(ascending=False)
+    order = frame.sort_values(["cust", "read_date"], kind="stable")
+    rank = order.groupby("cust", sort=False).cumcount(ascending=False)
     return (rank < n).reindex(frame.index)
 
 
-def _consumption(e: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
-    """kWh per month level and trends over one set of meters (electricity or gas)."""
-    last = _last_periods(e, LAST_PERIODS)
-    g = e.groupby("customer_id", sort=False)
-    sums = g[["kwh", "period"]].sum(min_count=1)
-    out = pd.DataFrame(index=sums.index)
-    out["kpm"] = _ratio(sums["kwh"], sums["period"])
-    lastsum = e[last].groupby("customer_id", sort=False)[["kwh", "period"]].sum(min_count=1)
-    histsum = e[~last].groupby("customer_id", sort=False)[["kwh", "period"]].sum(min_count=1)
-    out["trend_last4"] = _ratio(
-        _ratio(lastsum["kwh"], lastsum["period"]).reindex(out.index),
-        _ratio(histsum["kwh"], histsum["period"]).reindex(out.index),
-    )
-    stats = g["kpm"].agg(["max", "min", "mean", "std", "median"])
-    out["kpm_cv"] = _ratio(stats["std"], stats["mean"])
-    out["zero_share"] = g["zero"].mean()
+def _sum(frame: pd.DataFrame, column: str, n: int, rows=None, min_count: int = 1) -> pd.Series:
+    """Per customer (position ``cust`` < n) sum of a column over ``rows``, NaN skipped, in row order.
+
+    ``np.bincount`` adds each customer's values one after the other, whatever other customers
+    hold. pandas 3 picks its summation from the whole column (``ufunc.reduceat`` when it has no
+    NaN, a compensated sum otherwise), so a bucket without NaN and the whole company with one
+    could differ in the last digit. Below ``min_count`` values: NaN.
+    """
+    values = frame[column].to_numpy(dtype=float)
+    cust = frame["cust"].to_numpy()
+    if rows is not None:
+        rows = np.asarray(rows, dtype=bool)
+        values, cust = values[rows], cust[rows]
+    known = ~np.isnan(values)
+    total = np.bincount(cust, np.where(known, values, 0.0), minlength=n)
+    if min_count:
+        total = np.where(np.bincount(cust, known, minlength=n) >= min_count, total, np.nan)
+    return pd.Series(total)
+
+
+def _mean(frame: pd.DataFrame, column: str, n: int) -> pd.Series:
+    """Per customer mean over known values (NaN without any), added like ``_sum``."""
+    known = frame[column].notna().astype(float).to_frame("known").assign(cust=frame["cust"])
+    return _ratio(_sum(frame, column, n, min_count=0), _sum(known, "known", n, min_count=0))
+
+
+def _consumption(e: pd.DataFrame, n: int, prefix: str = "") -> pd.DataFrame:
+    """kWh per month level and trends over one set of meters (electricity or gas), rows ``cust``."""
+    last = _last_periods(e, LAST_PERIODS).to_numpy()
+
+    def per_month(rows=None) -> pd.Series:
+        return _ratio(_sum(e, "kwh", n, rows), _sum(e, "period", n, rows))
+
+    index = pd.RangeIndex(n)
+    g = e.groupby("cust", sort=False)
+    out = pd.DataFrame(index=index)
+    out["kpm"] = per_month()
+    out["trend_last4"] = _ratio(per_month(last), per_month(~last))
+    stats = g["kpm"].agg(["max", "min", "std", "median"]).reindex(index)  # exact whatever the path
+    out["kpm_cv"] = _ratio(stats["std"], _mean(e, "kpm", n))
+    out["zero_share"] = g["zero"].mean()  # 0/1 values: exact whatever the path
     if prefix:
         return out
-    recent = e[e["recent"]].groupby("customer_id", sort=False)[["kwh", "period"]].sum(min_count=1)
-    before = e[e["prev_year"]].groupby("customer_id", sort=False)[["kwh", "period"]].sum(min_count=1)
-    out["kpm_12m"] = _ratio(recent["kwh"], recent["period"]).reindex(out.index)
-    out["trend_12m"] = _ratio(out["kpm_12m"], _ratio(before["kwh"], before["period"]).reindex(out.index))
+    out["kpm_12m"] = per_month(e["recent"])
+    out["trend_12m"] = _ratio(out["kpm_12m"], per_month(e["prev_year"]))
     out["kpm_max"] = stats["max"]
     out["kpm_min"] = stats["min"]
-    spike = (e["kpm"] > SPIKE_FACTOR * e["customer_id"].map(stats["median"])) & (e["kpm"] > 0)
-    out["spikes"] = spike.groupby(e["customer_id"], sort=False).sum().astype(float)
-    last_rows = e[last].groupby("customer_id", sort=False)
+    median = stats["median"].reindex(e["cust"]).to_numpy()
+    spike = (e["kpm"] > SPIKE_FACTOR * median) & (e["kpm"] > 0)
+    out["spikes"] = spike.groupby(e["cust"], sort=False).sum().astype(float)
+    last_rows = e[last].groupby("cust", sort=False)
     out["zero_last4"] = last_rows["zero"].sum(min_count=1)
     out["zero_adv_last4"] = last_rows["zero_advancing"].sum()
-    tiers = g[["tier1", "tier2", "tier3", "tier4"]].sum(min_count=1)
+    tiers = pd.DataFrame({f"tier{i}": _sum(e, f"tier{i}", n) for i in range(1, 5)})
     tier_total = tiers.sum(axis=1, min_count=1)
     for i in range(1, 5):
         out[f"tier{i}_share"] = _ratio(tiers[f"tier{i}"], tier_total)
-    reaching_tier2 = e["tier2"] > 0
-    if reaching_tier2.any():
-        large = e.loc[reaching_tier2, "kpm"].quantile(LOW_TIER_ONLY_QUANTILE)
-        only1 = (e["tier1"] > 0) & (e[["tier2", "tier3", "tier4"]].fillna(0).sum(axis=1) == 0)
-        flag = (only1 & (e["kpm"] > large)).astype(float).where(e["tier1"].notna())
-        out["tier1_only_large"] = flag.groupby(e["customer_id"], sort=False).mean()
-    else:
-        out["tier1_only_large"] = np.nan
     out["zero_adv_count"] = g["zero_advancing"].sum()
     return out
 
@@ -315,103 +357,269 @@ def _consumption(e: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
 def _longest_gap(b: pd.DataFrame) -> pd.Series:
     """Longest time between consecutive readings of one meter, in months (b sorted by meter, date)."""
     gap = (b["read_date"] - b["read_date"].shift()).dt.days.where(b["same_meter"]) / 30.4375
-    return gap.groupby(b["customer_id"], sort=False).max()
+    return gap.groupby(b["cust"], sort=False).max()
 
 
-def _replacements(e: pd.DataFrame) -> pd.DataFrame:
+def _replacements(e: pd.DataFrame, n: int) -> pd.DataFrame:
     """Meter replacements on electricity meters and consumption after the last one vs before."""
-    first_seen = e.groupby(["customer_id", "meter_id"], sort=False)["read_date"].min().reset_index()
-    per_customer = first_seen.groupby("customer_id", sort=False)["read_date"].agg(["count", "max"])
-    out = pd.DataFrame(index=per_customer.index)
+    first_seen = e.groupby(["cust", "meter"], sort=False)["read_date"].min().reset_index()
+    per_customer = first_seen.groupby("cust", sort=False)["read_date"].agg(["count", "max"])
+    out = pd.DataFrame(index=pd.RangeIndex(n))
     out["replacements"] = (per_customer["count"] - 1).astype(float)
     out["switch_date"] = per_customer["max"].where(per_customer["count"] > 1)
-    switch = e["customer_id"].map(per_customer["max"].where(per_customer["count"] > 1))
-    after = e[e["read_date"] >= switch].groupby("customer_id", sort=False)[["kwh", "period"]].sum()
-    before = e[e["read_date"] < switch].groupby("customer_id", sort=False)[["kwh", "period"]].sum()
+    switch = out["switch_date"].reindex(e["cust"]).to_numpy()
+    after = e["read_date"].to_numpy() >= switch
+    before = e["read_date"].to_numpy() < switch
+    # a customer without a switch has no rows either side: 0 months, hence NaN ratios
     out["after_ratio"] = _ratio(
-        _ratio(after["kwh"], after["period"]).reindex(out.index),
-        _ratio(before["kwh"], before["period"]).reindex(out.index),
+        _ratio(_sum(e, "kwh", n, after, min_count=0), _sum(e, "period", n, after, min_count=0)),
+        _ratio(_sum(e, "kwh", n, before, min_count=0), _sum(e, "period", n, before, min_count=0)),
     )
     return out
 
 
+# ---------------------------------------------------------------- features against company norms
+# Four features compare a bill with the whole company: a status or remark is unusual when it is
+# neither a normal word nor the code most bills of the company carry (code books differ between
+# utilities -- STEG writes numbers -- so the usual code is taken as normal; ties go to the
+# smallest code, never to row order); a period is long when it
+# is longer than the company's median period; a bill is "large" when its kWh/month is above the
+# median of the bills that reach tier 2. Inside one bucket of customers those norms would
+# describe the bucket, so (``groups.py``) each customer hands over small summaries of its bills
+# -- code counts, period counts, kWh/month of the relevant bills, as arrays in object columns --
+# and ``bills_group_features`` takes the norms over everyone in pass 2.
+NORM_FEATURES = (
+    "bill_status_abnormal_share",
+    "bill_status_abnormal_share_12m",
+    "bill_remark_unusual_share",
+    "bill_remark_unusual_share_12m",
+    "bill_long_period_share",
+    "bill_tier1_only_large_share",
+)
+CODE_KINDS = {"status": "bill_status_abnormal_share", "remark": "bill_remark_unusual_share"}
+CODE_INPUTS = {
+    kind: tuple(group_input(f"bill_{kind}_{part}") for part in ("codes", "bills", "bills_12m"))
+    for kind in CODE_KINDS
+}
+PERIOD_INPUTS = (group_input("bill_periods"), group_input("bill_period_bills"))
+TIER_INPUTS = (
+    group_input("bill_tier2_kpm"),  # kWh/month of each bill reaching tier 2
+    group_input("bill_tier2_bills"),  # bills reaching tier 2 (also those without a kWh/month)
+    group_input("bill_tier1_only_kpm"),  # kWh/month of each bill with energy in tier 1 only
+    group_input("bill_tier1_bills"),  # electricity bills with a tier-1 value
+)
+NORM_INPUTS = (*CODE_INPUTS["status"], *CODE_INPUTS["remark"], *PERIOD_INPUTS, *TIER_INPUTS)
+
+
+def _arrays_per_customer(
+    cust: np.ndarray, columns: dict[str, np.ndarray], n_customers: int
+) -> dict[str, np.ndarray]:
+    """Each customer's values of every column as one array per cell, NaN without values (``cust`` sorted)."""
+    out = {}
+    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]]) if len(cust) else np.array([], dtype=int)
+    for name, values in columns.items():
+        cells = np.full(n_customers, np.nan, dtype=object)
+        if len(starts):
+            cells[cust[starts]] = np.fromiter(np.split(values, starts[1:]), dtype=object, count=len(starts))
+        out[name] = cells
+    return out
+
+
+def _pair_counts(cust: np.ndarray, code: np.ndarray, recent: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct (customer, code) pairs, sorted, with their bills: all, and in the last 12 months."""
+    width = int(code.max()) + 1 if len(code) else 1
+    pairs, inverse = np.unique(cust.astype(np.int64) * width + code, return_inverse=True)
+    bills = np.bincount(inverse, minlength=len(pairs)).astype(float)
+    return pairs // width, pairs % width, bills, np.bincount(inverse, recent, minlength=len(pairs))
+
+
+def _norm_inputs(b: pd.DataFrame, labels: dict[str, pd.Index], n_customers: int) -> pd.DataFrame:
+    """Every customer's summaries for the norm features (see NORM_FEATURES), indexed by ``cust``.
+
+    Status and remark: the distinct known codes (blank counts as unknown, like missing) and the
+    bills with each, all and in the last 12 months. Periods: the distinct lengths and their bills.
+    Tiers: kWh/month of each bill reaching tier 2 and of each with tier-1 energy only.
+    """
+    cust = b["cust"].to_numpy()
+    recent = b["recent"].to_numpy(dtype=float)
+    inputs: dict[str, np.ndarray] = {}
+    for kind, names in CODE_INPUTS.items():
+        code = b[kind].to_numpy()
+        known = code >= 0
+        if len(labels[kind]):
+            known &= np.asarray(labels[kind].str.strip() != "")[np.maximum(code, 0)]
+        owner, which, bills, bills_12m = _pair_counts(cust[known], code[known], recent[known])
+        text = labels[kind].to_numpy(dtype=object)[which]
+        inputs |= _arrays_per_customer(
+            owner, {names[0]: text, names[1]: bills, names[2]: bills_12m}, n_customers
+        )
+    length_code, lengths = pd.factorize(b["period"], sort=True)
+    owner, which, bills, _ = _pair_counts(cust, length_code, recent)
+    periods = {PERIOD_INPUTS[0]: np.asarray(lengths, dtype=float)[which], PERIOD_INPUTS[1]: bills}
+    inputs |= _arrays_per_customer(owner, periods, n_customers)
+    e = b[~b["gas"]]
+    e_cust, kpm, tier1 = e["cust"].to_numpy(), e["kpm"].to_numpy(), e["tier1"].to_numpy()
+    reaching = (e["tier2"] > 0).to_numpy()
+    only1 = (tier1 > 0) & (e[["tier2", "tier3", "tier4"]].fillna(0).sum(axis=1) == 0).to_numpy()
+    for name, rows in ((TIER_INPUTS[0], reaching), (TIER_INPUTS[2], only1)):
+        rows = rows & ~np.isnan(kpm)
+        inputs |= _arrays_per_customer(e_cust[rows], {name: kpm[rows]}, n_customers)
+    inputs[TIER_INPUTS[1]] = np.bincount(e_cust, reaching, minlength=n_customers)
+    inputs[TIER_INPUTS[3]] = np.bincount(e_cust, ~np.isnan(tier1), minlength=n_customers)
+    return pd.DataFrame(inputs)[list(NORM_INPUTS)]
+
+
+def _exploded(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The arrays of ``columns`` laid end to end, with the row position in ``frame`` of each value.
+
+    The cells of one row hold arrays of the same length (NaN where the customer has none).
+    """
+    first = frame[columns[0]].reset_index(drop=True).explode()
+    present = first.notna().to_numpy()
+    rows = first.index.to_numpy(dtype=np.intp)[present]
+    values = [first.to_numpy()[present]]
+    for column in columns[1:]:
+        values.append(frame[column].reset_index(drop=True).explode().to_numpy()[present])
+    return rows, values
+
+
+def _shares(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return _ratio(pd.Series(numerator), pd.Series(denominator)).to_numpy()
+
+
+def usual_code(codes: pd.Series, bills: np.ndarray) -> str:
+    """The code most bills carry (ties: the smallest code, so any split of the bills agrees)."""
+    totals = pd.Series(bills).groupby(codes.to_numpy()).sum()
+    return min(totals.index[(totals == totals.max()).to_numpy()])
+
+
+def norm_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The NORM_FEATURES of every row of ``frame`` from its NORM_INPUTS, norms taken over all rows.
+
+    Counts of bills are added as integers in float64 (exact), so the shares do not depend on the
+    order of the rows or how they were split into buckets.
+    """
+    n = len(frame)
+    out = pd.DataFrame(index=frame.index)
+    for kind, feature in CODE_KINDS.items():
+        rows, (codes, bills, recent) = _exploded(frame, CODE_INPUTS[kind])
+        if len(rows) == 0:
+            out[feature] = out[f"{feature}_12m"] = np.nan
+            continue
+        codes = pd.Series(codes, dtype="str")
+        bills, recent = bills.astype(float), recent.astype(float)
+        mode = usual_code(codes, bills)
+        unusual = ~(codes.str.strip().str.lower().isin(NORMAL_CODES) | (codes == mode)).to_numpy()
+        out[feature] = _shares(
+            np.bincount(rows, bills * unusual, minlength=n), np.bincount(rows, bills, minlength=n)
+        )
+        out[f"{feature}_12m"] = _shares(
+            np.bincount(rows, recent * unusual, minlength=n), np.bincount(rows, recent, minlength=n)
+        )
+    rows, (length, bills) = _exploded(frame, PERIOD_INPUTS)
+    length, bills = length.astype(float), bills.astype(float)
+    usual_period = pd.Series(np.repeat(length, bills.astype(np.int64))).median()
+    out["bill_long_period_share"] = _shares(
+        np.bincount(rows, bills * (length > usual_period), minlength=n), np.bincount(rows, bills, minlength=n)
+    )
+    out["bill_tier1_only_large_share"] = np.nan
+    if np.nansum(frame[TIER_INPUTS[1]].to_numpy(dtype=float)) > 0:
+        _, (reaching,) = _exploded(frame, TIER_INPUTS[:1])
+        large = pd.Series(reaching.astype(float)).quantile(LOW_TIER_ONLY_QUANTILE)
+        rows, (only1,) = _exploded(frame, TIER_INPUTS[2:3])
+        flagged = np.bincount(rows, only1.astype(float) > large, minlength=n)
+        out["bill_tier1_only_large_share"] = _shares(flagged, frame[TIER_INPUTS[3]].to_numpy(dtype=float))
+    return out[list(NORM_FEATURES)]
+
+
+def bills_group_features(frame: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame | None:
+    """Pass 2: the norm features over every customer (``frame`` holds everyone's NORM_INPUTS)."""
+    if NORM_INPUTS[0] not in frame.columns:
+        return None
+    return norm_features(frame)
+
+
 def bills_features(ctx: FeatureContext) -> pd.DataFrame | None:
-    """Billing-record audit features as of ``ctx.as_of`` (see the module docstring)."""
+    """Billing-record audit features as of ``ctx.as_of`` (see the module docstring).
+
+    With ``ctx.group_pass`` the NORM_FEATURES are left NaN and their NORM_INPUTS returned after
+    the features, for pass 2 to fill over every customer.
+    """
     bills = ctx.table("bills")
     if bills is None or bills.empty:
         return None
-    b = _prepare(bills, ctx.as_of_end)
-    g = b.groupby("customer_id", sort=False)
-    out = pd.DataFrame(index=pd.Index(g.size().index, name="customer_id"))
-    out["bill_count"] = g.size().astype(float)
-    out["bill_meter_count"] = g["meter_id"].nunique().astype(float)
-    out["bill_gas_meter_count"] = b[b["gas"]].groupby("customer_id")["meter_id"].nunique().reindex(out.index)
-    out["bill_gas_meter_count"] = out["bill_gas_meter_count"].fillna(0.0)
+    b, ids, labels = _prepare(bills, ctx.as_of_end)
+    g = b.groupby("cust", sort=False)
+    n = len(ids)
+    index = pd.RangeIndex(n)  # ``cust``: the customer's position in ``ids``
+    count = g.size().astype(float)
     first, last = g["read_date"].min(), g["read_date"].max()
-    out["bill_tenure_months"] = (ctx.as_of_end - first).dt.days / 30.4375
-    out["bill_months_since_last"] = (ctx.as_of_end - last).dt.days / 30.4375
-    out["bill_per_year"] = _ratio(out["bill_count"], out["bill_tenure_months"] / 12)
-    out["bill_reading_gap_max_months"] = _longest_gap(b).reindex(out.index)
-    out["bill_identity_mismatch_share"] = g["mismatch"].mean()
-    out["bill_identity_mismatch_kwh"] = g["mismatch_gap"].mean()
-    index_sums = b[b["has_index"] == 1].groupby("customer_id", sort=False)[["kwh", "expected"]].sum()
-    out["bill_billed_to_index_ratio"] = _ratio(index_sums["kwh"], index_sums["expected"]).reindex(out.index)
-    out["bill_index_backwards_count"] = g["backwards"].sum(min_count=1)
-    out["bill_index_repeat_share"] = g["repeat"].mean()
-    out["bill_index_chain_break_share"] = g["chain_break"].mean()
-    gaps = g["unbilled_gap"].sum(min_count=1)
-    out["bill_unbilled_gap_share"] = _ratio(gaps, gaps + g["kwh"].sum(min_count=1))
-    out["bill_status_abnormal_share"] = g["status_abnormal"].mean()
-    out["bill_remark_unusual_share"] = g["remark_unusual"].mean()
-    recent = b[b["recent"]].groupby("customer_id", sort=False)
-    out["bill_status_abnormal_share_12m"] = recent["status_abnormal"].mean().reindex(out.index)
-    out["bill_remark_unusual_share_12m"] = recent["remark_unusual"].mean().reindex(out.index)
-    out["bill_remark_kinds"] = g["remark"].nunique().astype(float)
-    usual_period = b["period"].median()
-    out["bill_period_months_mean"] = g["period"].mean()
-    out["bill_long_period_share"] = (b["period"] > usual_period).astype(float).groupby(b["customer_id"]).mean()
-    out["bill_multiplier_max"] = g["mult"].max()
-    out["bill_multiplier_changes"] = g["mult_change"].sum(min_count=1)
-    out["bill_tariff_codes"] = g["tariff"].nunique().astype(float)
-
+    tenure = (ctx.as_of_end - first).dt.days / 30.4375
+    with_index = b["has_index"] == 1
+    gaps = _sum(b, "unbilled_gap", n)
+    gas_meters = b[b["gas"]].groupby("cust")["meter"].nunique().reindex(index).fillna(0.0)
+    f = {
+        "bill_count": count,
+        "bill_meter_count": g["meter"].nunique().astype(float),
+        "bill_gas_meter_count": gas_meters,
+        "bill_tenure_months": tenure,
+        "bill_months_since_last": (ctx.as_of_end - last).dt.days / 30.4375,
+        "bill_per_year": _ratio(count, tenure / 12),
+        "bill_reading_gap_max_months": _longest_gap(b),
+        "bill_identity_mismatch_share": g["mismatch"].mean(),
+        "bill_identity_mismatch_kwh": _mean(b, "mismatch_gap", n),
+        "bill_billed_to_index_ratio": _ratio(
+            _sum(b, "kwh", n, with_index, min_count=0), _sum(b, "expected", n, with_index, min_count=0)
+        ),
+        "bill_index_backwards_count": g["backwards"].sum(min_count=1),
+        "bill_index_repeat_share": g["repeat"].mean(),
+        "bill_index_chain_break_share": g["chain_break"].mean(),
+        "bill_unbilled_gap_share": _ratio(gaps, gaps + _sum(b, "kwh", n)),
+        "bill_remark_kinds": g["remark_code"].nunique().astype(float),
+        "bill_period_months_mean": _mean(b, "period", n),
+        "bill_multiplier_max": g["mult"].max(),
+        "bill_multiplier_changes": g["mult_change"].sum(min_count=1),
+        "bill_tariff_codes": g["tariff"].nunique().astype(float),
+    }
     elec = b[~b["gas"]]
-    cons = _consumption(elec).reindex(out.index)
-    repl = _replacements(elec).reindex(out.index)
-    out["bill_spike_count"] = cons["spikes"]
-    out["bill_meter_replacements"] = repl["replacements"]
-    out["bill_after_replacement_ratio"] = repl["after_ratio"]
-    out["bill_months_since_replacement"] = (ctx.as_of_end - repl["switch_date"]).dt.days / 30.4375
-    for i in range(1, 5):
-        out[f"bill_tier{i}_share"] = cons[f"tier{i}_share"]
-    out["bill_tier1_only_large_share"] = cons["tier1_only_large"]
-    out["bill_kwh_per_month"] = cons["kpm"]
-    out["bill_kwh_per_month_12m"] = cons["kpm_12m"]
-    out["bill_kwh_per_month_max"] = cons["kpm_max"]
-    out["bill_kwh_per_month_min"] = cons["kpm_min"]
-    out["bill_kwh_per_month_cv"] = cons["kpm_cv"]
-    out["bill_trend_last4"] = cons["trend_last4"]
-    out["bill_trend_12m"] = cons["trend_12m"]
-    out["bill_zero_share"] = cons["zero_share"]
-    out["bill_zero_last4"] = cons["zero_last4"]
-    out["bill_zero_advancing_last4"] = cons["zero_adv_last4"]
-    out["bill_zero_advancing_count"] = cons["zero_adv_count"]
+    cons = _consumption(elec, n)
+    repl = _replacements(elec, n)
+    f |= {
+        "bill_spike_count": cons["spikes"],
+        "bill_meter_replacements": repl["replacements"],
+        "bill_after_replacement_ratio": repl["after_ratio"],
+        "bill_months_since_replacement": (ctx.as_of_end - repl["switch_date"]).dt.days / 30.4375,
+        **{f"bill_tier{i}_share": cons[f"tier{i}_share"] for i in range(1, 5)},
+        "bill_kwh_per_month": cons["kpm"],
+        "bill_kwh_per_month_12m": cons["kpm_12m"],
+        "bill_kwh_per_month_max": cons["kpm_max"],
+        "bill_kwh_per_month_min": cons["kpm_min"],
+        "bill_kwh_per_month_cv": cons["kpm_cv"],
+        "bill_trend_last4": cons["trend_last4"],
+        "bill_trend_12m": cons["trend_12m"],
+        "bill_zero_share": cons["zero_share"],
+        "bill_zero_last4": cons["zero_last4"],
+        "bill_zero_advancing_last4": cons["zero_adv_last4"],
+        "bill_zero_advancing_count": cons["zero_adv_count"],
+    }
     gas = b[b["gas"]]
-    gas_cons = _consumption(gas, prefix="gas").reindex(out.index) if len(gas) else None
-    if gas_cons is not None:
-        out["bill_gas_kwh_per_month"] = gas_cons["kpm"]
-        out["bill_gas_trend_last4"] = gas_cons["trend_last4"]
-        out["bill_gas_kwh_per_month_cv"] = gas_cons["kpm_cv"]
-        out["bill_gas_zero_share"] = gas_cons["zero_share"]
-        out["bill_elec_vs_gas_trend"] = _ratio(out["bill_trend_last4"], gas_cons["trend_last4"])
-        gas_repl = _replacements(gas).reindex(out.index)
-        out["bill_gas_meter_replacements"] = gas_repl["replacements"]
-        out["bill_gas_after_replacement_ratio"] = gas_repl["after_ratio"]
-    else:
-        out["bill_gas_kwh_per_month"] = np.nan
-        out["bill_gas_trend_last4"] = np.nan
-        out["bill_gas_kwh_per_month_cv"] = np.nan
-        out["bill_gas_zero_share"] = np.nan
-        out["bill_elec_vs_gas_trend"] = np.nan
-        out["bill_gas_meter_replacements"] = np.nan
-        out["bill_gas_after_replacement_ratio"] = np.nan
-    return out[FEATURE_NAMES].astype(float)
+    if len(gas):
+        gas_cons = _consumption(gas, n, prefix="gas")
+        gas_repl = _replacements(gas, n)
+        f |= {
+            "bill_gas_kwh_per_month": gas_cons["kpm"],
+            "bill_gas_trend_last4": gas_cons["trend_last4"],
+            "bill_gas_kwh_per_month_cv": gas_cons["kpm_cv"],
+            "bill_gas_zero_share": gas_cons["zero_share"],
+            "bill_elec_vs_gas_trend": _ratio(cons["trend_last4"], gas_cons["trend_last4"]),
+            "bill_gas_meter_replacements": gas_repl["replacements"],
+            "bill_gas_after_replacement_ratio": gas_repl["after_ratio"],
+        }
+    inputs = _norm_inputs(b, labels, n)
+    if not ctx.group_pass:
+        f |= dict(norm_features(inputs).items())
+    # absent names (gas features without gas bills; norm features left to pass 2) are NaN
+    out = pd.DataFrame({name: f.get(name, np.nan) for name in FEATURE_NAMES}, index=index).astype(float)
+    if ctx.group_pass:  # the company norms are taken over everyone in pass 2 (groups.py)
+        out = pd.concat([out, inputs], axis=1)
+    return out.set_axis(pd.Index(ids, name="customer_id"))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..config import Config
 from ..months import month_end, parse_month
+from .bills import bills_group_features
 from .capacity_tariff import capacity_tariff_group_features
 from .context import CurveMatrix, FeatureContext, cut_tables
 from .groups import is_group_input
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 # Raw customer attributes passed to the model as categories (described in the registry too).
 CATEGORY_FEATURES = ("tariff_category", "area_id")
 # Pass-2 steps other than peers: (frame of everyone, customers aligned with it) -> final columns.
-GROUP_STEPS = (capacity_tariff_group_features, line_loss_group_features)
+GROUP_STEPS = (capacity_tariff_group_features, line_loss_group_features, bills_group_features)
 
 
 class CustomerFeatureBuilder:

@@ -8,8 +8,6 @@ is undefined, without numpy warnings (the arithmetic is done on explicit counts)
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -137,6 +135,38 @@ def _autocorr(x: np.ndarray, mean: np.ndarray, var: np.ndarray, lag: int) -> np.
     return out
 
 
+def row_nanquantiles(x: np.ndarray, quantiles: tuple[float, ...]) -> list[np.ndarray]:
+    """Quantiles of each row over its non-missing values; NaN for a row with none.
+
+    The same numbers as ``np.nanquantile(x, quantiles, axis=1)`` (its default "linear" method,
+    computed exactly as numpy does) without its Python loop over rows: every row is sorted once,
+    NaN last, and the order statistics either side of ``(n - 1) * q`` are interpolated.
+    """
+    x = np.asarray(x, dtype=float)
+    n_rows = x.shape[0]
+    if x.shape[1] == 0:
+        return [np.full(n_rows, np.nan) for _ in quantiles]
+    ordered = np.sort(x, axis=1)  # NaN sorts last: the first n values of a row are its own
+    n = (~np.isnan(x)).sum(axis=1)
+    last = np.maximum(n - 1, 0)
+    rows = np.arange(n_rows)
+    out = []
+    for q in quantiles:
+        virtual = (n - 1) * np.float64(q)
+        below = np.floor(virtual)
+        at_end = virtual >= n - 1  # numpy takes the largest value there (index -1)
+        below = np.where(at_end, -1.0, below)
+        gamma = virtual - below
+        low = np.where(at_end, last, np.clip(below, 0, None)).astype(np.intp)
+        high = np.where(at_end, last, np.minimum(low + 1, last)).astype(np.intp)
+        a, b = ordered[rows, low], ordered[rows, high]
+        # numpy's _lerp: a + (b - a) t, or b - (b - a)(1 - t) from t = 0.5 on (exact at both ends)
+        diff = b - a
+        value = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+        out.append(np.where(n > 0, value, np.nan))
+    return out
+
+
 def curve_shape_matrix(x: np.ndarray) -> pd.DataFrame:
     """Shape statistics of each row of a customers x days matrix (NaN = not collected)."""
     x = np.asarray(x, dtype=float)
@@ -165,12 +195,7 @@ def curve_shape_matrix(x: np.ndarray) -> pd.DataFrame:
     nonzero_pairs = jump_known & (x[:, 1:] != 0) & (x[:, :-1] != 0) if n_days > 1 else jump_known
     repeat_share = _div((nonzero_pairs & (jumps == 0)).sum(axis=1), nonzero_pairs.sum(axis=1))
     max_jump = np.where(jump_known.any(axis=1), np.where(jump_known, jumps, -np.inf).max(axis=1, initial=-np.inf), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing rows: NaN quantiles are the answer
-        if n_days:
-            p10, median, p90 = np.nanquantile(x, [0.1, 0.5, 0.9], axis=1)
-        else:
-            p10 = median = p90 = np.full(n_rows, np.nan)
+    p10, median, p90 = row_nanquantiles(x, (0.1, 0.5, 0.9))
     t = np.arange(n_days, dtype=float)[None, :]
     t_centred = np.where(known, t - _div(np.where(known, t, 0.0).sum(axis=1), n)[:, None], 0.0)
     slope = _div((t_centred * d).sum(axis=1), (t_centred**2).sum(axis=1))

@@ -8,6 +8,10 @@ returns the feature as a placeholder column (NaN, which keeps the column's posit
 per-customer inputs of the statistic in columns named by ``group_input``. Pass 2 then runs once
 over the frame of all customers, in the company's customer order, fills the placeholders and drops
 the inputs. A whole-table build goes through the same two passes, so both give the same values.
+
+An input is usually one number per customer. When the statistic needs the company's whole
+distribution (the status code most bills carry, the median billing period: ``bills.py``), the
+input column holds one small array per customer (object dtype) that pass 2 lays end to end.
 """
 
 from __future__ import annotations
