@@ -23,6 +23,7 @@ def test_one_validation_month_with_a_gap_for_late_labels():
     assert split.train.tolist() == [True, True, True, False, False, False]
     assert split.gap.tolist() == [False, False, False, True, False, False]
     assert split.summary() == {
+        "split": "time",
         "n_train": 3,
         "n_gap": 1,
         "n_validation": 2,
@@ -49,3 +50,27 @@ def test_no_training_label_known_after_the_block_starts():
 def test_too_few_months_is_a_clear_error():
     with pytest.raises(NotEnoughHistoryError, match="cover 4 month"):
         time_split(DATES, KNOWN, validation_months=4)
+
+
+def test_labels_without_dates_are_split_by_customer_keeping_the_finding_share():
+    from gridaudit.training.split import split_examples
+
+    n = 100
+    dates = pd.Series(pd.to_datetime(["2020-01-15"] * n))
+    y = np.array([1] * 20 + [0] * 80)
+    groups = pd.Series([f"c{i // 2}" for i in range(n)])  # two rows per customer (duplicates)
+    split = split_examples(dates, dates, y, groups, validation_months=3, seed=1)
+    assert split.undated and split.summary()["split"].startswith("stratified")
+    assert split.train.sum() + split.validation.sum() == n and not split.gap.any()
+    assert split.validation.sum() == 20  # one fold of five
+    assert y[split.validation].sum() == 4  # 20% of the 20 findings
+    assert not set(groups[split.train]) & set(groups[split.validation])
+
+
+def test_dated_inspections_still_get_the_time_split():
+    from gridaudit.training.split import split_examples
+
+    dates = pd.Series(pd.to_datetime(["2024-01-10", "2024-02-10", "2024-03-10", "2024-04-10", "2024-05-10"]))
+    split = split_examples(dates, dates, np.array([1, 0, 1, 0, 1]), pd.Series(list("abcde")), 1)
+    assert not split.undated
+    assert split.validation.tolist() == [False, False, False, False, True]

@@ -33,6 +33,7 @@ def test_train_logs_registers_and_measures_on_the_latest_month(store, tmp_path):
     )
     # June validates; Jan-Apr train (known by May 10); May's results arrive June 10 -> gap
     assert result.split == {
+        "split": "time",
         "n_train": 80,
         "n_gap": 20,
         "n_validation": 20,

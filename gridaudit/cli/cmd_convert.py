@@ -35,6 +35,10 @@ def _write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
     summary.add_column("table")
     summary.add_column("rows", justify="right")
     for name, frame in tables.items():
+        if name == "inspections" and frame.empty:
+            # clients without labels (the 'score this region' part): no inspection history to load
+            summary.add_row(name, "none (no labels)")
+            continue
         write_parquet(folder / f"{name}.parquet", frame)
         summary.add_row(name, f"{len(frame):,}")
     out.print(summary)

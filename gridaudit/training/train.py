@@ -28,7 +28,7 @@ from ..io import snapshot
 from ..model import RiskModel
 from .examples import NoLabelsError, build_examples, sample_weights, target_inspections
 from .metrics import brier_score, ranking_report, reliability_table
-from .split import NotEnoughHistoryError, TimeSplit, time_split
+from .split import NotEnoughHistoryError, TimeSplit, split_examples, time_split
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,18 @@ def _finite(metrics: dict) -> dict[str, float]:
     return out
 
 
+def example_groups(tables: dict[str, pd.DataFrame], meta: pd.DataFrame) -> pd.Series:
+    """Which examples must stay on one side of a split: the same target, or copies of one
+    customer where the customers table marks them (``duplicate_group``, e.g. SGCC's repeated rows)."""
+    groups = meta["target_id"].astype(str)
+    customers = tables.get("customers")
+    if customers is not None and "duplicate_group" in customers.columns:
+        mapping = customers.set_index(customers["customer_id"].astype(str))["duplicate_group"].astype(str)
+        mapped = meta["customer_id"].astype(str).map(mapping)
+        groups = mapped.where(mapped.notna(), groups)
+    return groups.reset_index(drop=True)
+
+
 def train_model(
     tables: dict[str, pd.DataFrame],
     config: Config,
@@ -157,9 +169,14 @@ def train_model(
     if leaked:
         raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
     check_labels(y)
-    split = time_split(meta["date"], meta["known_date"], config.validation_months)
+    split = split_examples(
+        meta["date"], meta["known_date"], y, example_groups(tables, meta), config.validation_months, config.seed
+    )
     train, valid = split.train, split.validation
-    check_labels(y[train], what=f"the training block (labels known before {split.validation_start.date()})")
+    block = "the training block" if split.undated else (
+        f"the training block (labels known before {split.validation_start.date()})"
+    )
+    check_labels(y[train], what=block)
     tuning = None
     if tune_trials:
         from .tune import tune
