@@ -20,7 +20,9 @@ def parse_month(text: str | pd.Period) -> pd.Period:
     if isinstance(text, pd.Period):
         return text.asfreq("M")
     if not isinstance(text, str) or not _MONTH.match(text.strip()):
-        raise MonthError(f"month {text!r} is not written as YYYY-MM (for example 2025-12)")
+        raise MonthError(
+            f"month {text!r} is not a month written as YYYY-MM with the month 01 to 12 (for example 2025-12)"
+        )
     return pd.Period(text.strip(), freq="M")
 
 

@@ -233,3 +233,21 @@ def test_case_03_category_contributions_add_up_and_the_reason_names_the_area():
     assert len(first) > 0
     for cid, sentence in first["reason_1"].items():
         assert str(frame.at[cid, "area_id"]) in sentence
+
+
+def test_peer_comparisons_are_folded_into_the_feature_they_compare():
+    import pandas as pd
+
+    from gridaudit.scoring.reasons import reason_strengths, top_reasons
+
+    base, z = "kwh_drop_ratio_1m_vs_12m", "kwh_drop_ratio_1m_vs_12m_z_company_peers"
+    other = "zero_day_share_90d"
+    contributions = pd.DataFrame({base: [0.1], z: [0.5], other: [0.3], "base_value": [-3.0]}, index=["c1"])
+    values = pd.DataFrame({base: [0.64], z: [6.8], other: [0.5]}, index=["c1"])
+    strengths = reason_strengths(contributions, values)
+    assert strengths.loc["c1", base] == pytest.approx(0.6)  # 0.1 + 0.5
+    assert strengths.loc["c1", z] == 0.0
+    peers = pd.DataFrame({base: [0.03], other: [0.0]}, index=["c1"])
+    reasons = top_reasons(contributions, values, peers, "en")
+    assert reasons.loc["c1", "reason_codes"] == f"{base};{other}"
+    assert "64%" in reasons.loc["c1", "reason_1"] and "standard deviation" not in reasons.loc["c1", "reason_1"]

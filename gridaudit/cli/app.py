@@ -21,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
+# soft_wrap: long lines (paths, the mlflow ui command) stay whole when copied, also in files and CI logs
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def setup_logging(verbose: bool = False) -> None:

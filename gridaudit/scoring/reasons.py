@@ -172,11 +172,33 @@ def render_reason(feature: str, value, peer, language: str = "zh") -> str:
         return f"{spec.meaning(language)}: {shown}"
 
 
+def peer_groups(features: list[str]) -> dict[str, str]:
+    """Peer-relative feature -> the level/shape feature it compares (when that one is present).
+
+    An auditor reads "consumption fell 64% below its own median (peers: 3%)", not "6.8 robust
+    standard deviations from the company's peers": the comparison is folded into its base."""
+    from ..features.peers import PEER_BASES, peer_feature_names
+
+    present = set(features)
+    return {
+        name: base
+        for base in PEER_BASES
+        if base in present
+        for name in peer_feature_names(base).values()
+        if name in present
+    }
+
+
 def reason_strengths(contributions: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """Each feature's claim to be a reason per row: its contribution, or 0 (never a reason) for a
-    flag feature whose flag is not set. Columns: the features (``base_value`` dropped)."""
+    flag feature whose flag is not set. Peer-relative features add their contribution to the
+    feature they compare and are not reasons themselves. Columns: the features (``base_value``
+    dropped)."""
     features = [c for c in contributions.columns if c != "base_value"]
     strengths = contributions[features].astype(float)
+    for peer_name, base in peer_groups(features).items():
+        strengths[base] = strengths[base] + strengths[peer_name]
+        strengths[peer_name] = 0.0
     flags = [c for c in features if c in values.columns and getattr(_spec_or_none(c), "unit", None) == "flag"]
     if flags:
         is_set = values[flags].reindex(strengths.index).apply(pd.to_numeric, errors="coerce").eq(1)
