@@ -131,7 +131,7 @@ def test_sgcc_customers_and_inspections():
     assert set(customers["area_id"]) == {"SGCC"}
     inspections = tables["inspections"]
     assert inspections["result"].tolist() == ["theft", "clean", "clean", "theft"]
-    assert set(inspections["date"]) == {pd.Timestamp("2014-01-04")}
+    assert set(inspections["date"]) == {pd.Timestamp("2014-02-01")}  # the month after the curve
 
 
 def test_sgcc_copies_share_a_group_and_are_reported():
@@ -198,7 +198,7 @@ def test_cli_convert_sgcc(tmp_path):
 
     path = tmp_path / "sgcc.csv"
     sgcc_wide().to_csv(path, index=False)
-    result = CliRunner().invoke(app, ["convert", "sgcc", "--input", str(path), "--out", str(tmp_path / "raw")])
+    result = CliRunner().invoke(app, ["convert", "sgcc", "--data", str(path), "--out", str(tmp_path / "raw")])
     assert result.exit_code == 0, result.output
     assert pd.read_parquet(tmp_path / "raw" / "readings.parquet").shape == (12, 3)
 

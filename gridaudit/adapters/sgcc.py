@@ -3,7 +3,7 @@
 The release is one row per customer: one column per day (headers m/d/yyyy, zero-padded or not,
 in any order), then ``CONS_NO`` and ``FLAG`` (1 = theft). It has no area or tariff information:
 every customer is ``residential`` in the single area ``"SGCC"``. Labels carry no date, so each
-labelled customer gets one inspection on the day after the last day of the curve.
+labelled customer gets one inspection on the first day of the month after the curve ends.
 
 Copies: a CONS_NO repeated keeps its first row (ingest needs unique customer ids). Rows whose
 values are identical to another row's (under another CONS_NO) share a ``duplicate_group`` so
@@ -129,7 +129,9 @@ def convert_sgcc_with_report(path_or_frame: str | Path | pd.DataFrame) -> tuple[
             "inspection_id": "sgcc-" + ids[labelled],
             "target_type": "customer",
             "target_id": ids[labelled],
-            "date": days.iloc[-1] + pd.Timedelta(days=1),
+            # first day of the month after the curve: features are built as of the month before an
+            # inspection, so the curve's own last month is what the model sees
+            "date": (days.iloc[-1].to_period("M") + 1).to_timestamp(how="start"),
             "result": (label[labelled] == 1).map({True: "theft", False: "clean"}).astype(str),
             "selection": "unknown",
         }

@@ -68,7 +68,7 @@ def convert_steg_command(
 
 @convert_app.command("sgcc")
 def convert_sgcc_command(
-    path: Path = typer.Option(..., "--input", "-i", help="SGCC wide CSV (days as columns, then CONS_NO, FLAG)."),
+    path: Path = typer.Option(..., "--data", "--input", "-i", help="SGCC wide CSV (days as columns, then CONS_NO, FLAG)."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for the raw tables (customers, readings, inspections)."),
 ) -> None:
     """Convert the SGCC (State Grid) daily-curve file: one customer per row, daily kWh, theft labels."""
