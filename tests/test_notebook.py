@@ -20,3 +20,4 @@ def test_walkthrough_executes(tmp_path, monkeypatch):
     assert not errors
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "model picks with a planted problem" in text
+    assert "top decile:" in text
