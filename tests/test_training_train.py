@@ -1,6 +1,7 @@
 """train_model, evaluate_model and the train/evaluate/backtest commands."""
 
 import json
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -54,7 +55,11 @@ def test_train_logs_registers_and_measures_on_the_latest_month(store, tmp_path):
     logged = json.dumps(run.data.params) + json.dumps(run.data.tags)
     assert "person 1" not in logged  # personal columns never logged (customers.name here)
     artifacts = {a.path for a in mlflow.MlflowClient(store).list_artifacts(result.run_id)}
-    assert {"feature_importance.csv", "validation.json"} <= artifacts
+    assert {"feature_importance.csv", "validation.json", "shap_summary.png"} <= artifacts
+    png = mlflow.artifacts.download_artifacts(
+        run_id=result.run_id, artifact_path="shap_summary.png", tracking_uri=store
+    )
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     model, info = load_champion("customer_risk", tracking_uri=store)
     X = StubBuilder(tables).build("2024-05")

@@ -327,6 +327,7 @@ def backtest(
         "k": "k",
         "precision_at_k": "precision@k",
         "random_precision_at_k": "random",
+        "rules_precision_at_k": "rules of thumb",
         "lift_at_k": "lift",
         "precision_at_20pct": "prec. top 20%",
         "roc_auc": "AUC",
@@ -342,8 +343,14 @@ def backtest(
         f"mean precision@{result.capacity}: {_fmt(s.get('precision_at_k_mean', float('nan')))} "
         f"(std {_fmt(s.get('precision_at_k_std', float('nan')))}); random sampling: "
         f"{_fmt(s.get('random_precision_at_k_mean', float('nan')))}; "
+        f"rules of thumb: {_fmt(s.get('rules_precision_at_k_mean', float('nan')))}; "
         f"mean lift {_fmt(s.get('lift_at_k_mean', float('nan')))}; "
         f"mean AUC {_fmt(s.get('roc_auc_mean', float('nan')))}"
+    )
+    out.print(
+        f"the model finds {_fmt(s.get('model_lift_over_random', float('nan')))} times as many problems as "
+        f"random sampling and {_fmt(s.get('model_lift_over_rules', float('nan')))} times as many as the "
+        f"rules of thumb (large drop, long zero runs, many refunds) with the same capacity"
     )
     out.print(
         _bias_line(

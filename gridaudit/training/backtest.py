@@ -3,7 +3,9 @@
 For each of the last N inspection months M: train only on examples whose result was known before
 the first day of M (recorded_date, or date + label delay), score M's inspections with features as
 of M-1, leave out customers already confirmed (a finding known before M), and measure precision,
-lift and AUC at the capacity. Random sampling's precision is the month's base rate, shown beside.
+lift and AUC at the capacity. Random sampling's precision is the month's base rate, shown beside,
+and so is the rule-of-thumb list an audit team makes by hand (baselines.py). The model's lift over
+both baselines is the headline figure (summary ``model_lift_over_random`` / ``_over_rules``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..config import Config
 from ..contract import is_finding
 from ..errors import InputError
 from ..features import known_date
+from .baselines import has_rule_of_thumb_features, rule_of_thumb_score
 from .examples import build_examples, target_inspections
 from .metrics import average_precision, lift_at_k, precision_at_k, recovered_at_k, roc_auc
 from .selection_bias import unbiased_report
@@ -33,6 +36,9 @@ SUMMARY_COLUMNS = (
     "roc_auc",
     "average_precision",
     "random_precision_at_k",
+    "rules_precision_at_k",
+    "rules_lift_at_k",
+    "rules_precision_at_20pct",
     "random_ipw_precision_at_k",
     "design_weighted_precision_at_k",
 )
@@ -147,6 +153,7 @@ def backtest(
             "average_precision": average_precision(y_test, scores),
             "recovered_at_k": recovered_at_k(amounts, scores, capacity)[0],
             "random_precision_at_k": float(y_test.mean()),
+            **_rules_baseline(X.loc[fold.test], y_test, capacity),
             # population estimates (selection_bias): random picks weighted 1/p; all, design-weighted
             "random_ipw_precision_at_k": unbiased.get("random_ipw_precision_at_k", float("nan")),
             "design_weighted_precision_at_k": unbiased.get("design_weighted_precision_at_k", float("nan")),
@@ -157,6 +164,22 @@ def backtest(
         raise InputError("the backtest found no inspection months to test")
     per_month = pd.DataFrame(rows)
     return BacktestResult(per_month, summarise(per_month), capacity)
+
+
+RULES_COLUMNS = ("rules_precision_at_k", "rules_lift_at_k", "rules_precision_at_20pct")
+
+
+def _rules_baseline(X_test: pd.DataFrame, y_test: np.ndarray, capacity: int) -> dict:
+    """precision@k, lift@k and precision over the top fifth of the rule-of-thumb list on the
+    month's inspections (NaN when the frame has none of its signs, e.g. work orders)."""
+    if not has_rule_of_thumb_features(X_test):
+        return dict.fromkeys(RULES_COLUMNS, float("nan"))
+    rules = rule_of_thumb_score(X_test).to_numpy()
+    return {
+        "rules_precision_at_k": precision_at_k(y_test, rules, capacity),
+        "rules_lift_at_k": lift_at_k(y_test, rules, capacity),
+        "rules_precision_at_20pct": precision_at_k(y_test, rules, max(1, round(TOP_SHARE * len(y_test)))),
+    }
 
 
 def _why_skipped(row: dict) -> str:
@@ -175,4 +198,15 @@ def summarise(per_month: pd.DataFrame) -> dict:
             values = pd.to_numeric(per_month[col], errors="coerce").dropna()
             out[f"{col}_mean"] = float(values.mean()) if len(values) else float("nan")
             out[f"{col}_std"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    # headline: the model's mean precision@k over each baseline's mean precision@k
+    model = out.get("precision_at_k_mean", float("nan"))
+    for name in ("random", "rules"):
+        baseline = out.get(f"{name}_precision_at_k_mean", float("nan"))
+        out[f"model_lift_over_{name}"] = _ratio(model, baseline)
     return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    if not np.isfinite(numerator) or not np.isfinite(denominator) or denominator == 0:
+        return float("nan")
+    return float(numerator / denominator)

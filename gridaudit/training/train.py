@@ -253,7 +253,7 @@ def train_model(
             result.extra["promotion"] = _promotion(
                 tables, config, target_type, (X, y, meta), result, uri, backtest_months
             )
-        _log_run(result, X.loc[train], target_type, uri, register)
+        _log_run(result, X.loc[train], target_type, uri, register, X_valid=X.loc[valid])
     if export_dir is not None:
         result.exported_to = str(model.save(export_dir))
     return result
@@ -298,8 +298,27 @@ def _param_text(value) -> str:
     return str(value)
 
 
+def _log_shap_summary(model, X_valid: pd.DataFrame, seed: int) -> None:
+    """SHAP beeswarm of the validation block (at most 2,000 rows) as ``shap_summary.png``."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    from .shap_plot import shap_summary_figure
+
+    fig = shap_summary_figure(model, X_valid, seed=seed)
+    try:
+        mlflow.log_figure(fig, "shap_summary.png")
+    finally:
+        plt.close(fig)
+
+
 def _log_run(
-    result: TrainResult, X_example: pd.DataFrame, target_type: str, tracking_uri: str | None, register: bool
+    result: TrainResult,
+    X_example: pd.DataFrame,
+    target_type: str,
+    tracking_uri: str | None,
+    register: bool,
+    X_valid: pd.DataFrame | None = None,
 ) -> None:
     import mlflow
 
@@ -320,6 +339,8 @@ def _log_run(
         mlflow.log_metrics({f"valid_{k}": v for k, v in _finite(result.metrics).items()})
         mlflow.log_text(result.importance.to_csv(index=False), "feature_importance.csv")
         mlflow.log_text(result.extra["calibration"].to_csv(index=False), "calibration.csv")
+        if X_valid is not None and len(X_valid):
+            _log_shap_summary(result.model, X_valid, int(result.params.get("seed", 0)))
         if "backtest" in result.extra:
             bt = result.extra["backtest"]
             table = bt.per_month.assign(month=bt.per_month["month"].astype(str))
