@@ -74,3 +74,14 @@ def test_dated_inspections_still_get_the_time_split():
     split = split_examples(dates, dates, np.array([1, 0, 1, 0, 1]), pd.Series(list("abcde")), 1)
     assert not split.undated
     assert split.validation.tolist() == [False, False, False, False, True]
+
+
+def test_copies_of_one_customer_share_a_group():
+    from gridaudit.training.train import example_groups
+
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "duplicate_group": ["g1", "g1", "g2"]})
+    meta = pd.DataFrame({"target_id": ["a", "b", "c", "d"], "customer_id": ["a", "b", "c", "d"]})
+    groups = example_groups({"customers": customers}, meta)
+    # a and b are copies (SGCC's repeated rows); d is unknown to the table and keeps its own id
+    assert groups.tolist() == ["g1", "g1", "g2", "d"]
+    assert example_groups({"customers": customers[["customer_id"]]}, meta).tolist() == ["a", "b", "c", "d"]
