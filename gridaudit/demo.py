@@ -129,6 +129,8 @@ def run_demo(
     month = fmt(parse_month(end_month) + 1)
     say(f"4/5 scoring every customer for {month} and writing the inspection list and report")
     model, info = load_champion("customer_risk", tracking_uri=tracking_uri)
+    # one feature build as of the month before the list serves the list and the truth check
+    features = CustomerFeatureBuilder(tables, config).build(end_month)
     scored = timed(
         "score",
         score_month,
@@ -141,10 +143,10 @@ def run_demo(
         out_dir=folder / "lists",
         order_model=order_model,
         order_model_info=order_info,
+        features=features,
     )
 
     say("5/5 measuring the ranking against the generator's ground truth")
-    features = CustomerFeatureBuilder(tables, config).build(end_month)
     scores = pd.Series(model.score(features), index=features.index)
     active = truth_active(truth["customers"], end_month)
     truth_metrics = truth_ranking_metrics(scores, active)
