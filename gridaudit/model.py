@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import lightgbm as lgb
@@ -73,6 +74,42 @@ def _fingerprint(model_text: str, meta: dict) -> str:
     h = hashlib.sha256(model_text.encode("utf-8"))
     h.update(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()
+
+
+# A fitter grows the trees: fitter(params, X, y, *, weight, categorical, valid, num_boost_round,
+# early_stopping_rounds) -> (booster, best_iteration). X and valid[0] are RiskModel.encode()
+# frames (categories as fixed float codes, named in ``categorical``); ``valid`` is (X, y) of the
+# block to stop early on, or None for a fixed number of trees. best_iteration counts from 1.
+BoosterFitter = Callable[..., tuple[lgb.Booster, int]]
+
+
+def fit_local_booster(
+    params: dict,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    weight: np.ndarray | None,
+    categorical: list[str],
+    valid: tuple[pd.DataFrame, np.ndarray] | None,
+    num_boost_round: int,
+    early_stopping_rounds: int | None,
+) -> tuple[lgb.Booster, int]:
+    """Grow the trees in this process; stop when the valid block's average precision has not
+    improved for ``early_stopping_rounds`` trees."""
+    train = lgb.Dataset(X, y, weight=weight, categorical_feature=categorical or "auto", free_raw_data=False)
+    params = dict(params)
+    callbacks = []
+    valid_sets = []
+    if valid is not None and early_stopping_rounds:
+        valid_sets = [lgb.Dataset(valid[0], valid[1], reference=train)]
+        params["metric"] = "average_precision"
+        callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+    booster = lgb.train(
+        params, train, num_boost_round=num_boost_round, valid_sets=valid_sets, callbacks=callbacks
+    )
+    if valid_sets:
+        return booster, int(booster.best_iteration or num_boost_round)
+    return booster, int(booster.current_iteration())
 
 
 class RiskModel(ClassifierMixin, BaseEstimator):
@@ -169,42 +206,32 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         sample_weight=None,
         eval_set: tuple[pd.DataFrame, np.ndarray] | None = None,
         calibration_set: tuple[pd.DataFrame, np.ndarray] | None = None,
+        fitter: BoosterFitter | None = None,
     ) -> RiskModel:
         """Train on (X, y); stop early on ``eval_set``; calibrate on ``calibration_set`` (a later
-        time block), or on ``eval_set`` when no calibration set is given."""
+        time block), or on ``eval_set`` when no calibration set is given.
+
+        ``fitter`` grows the trees from the encoded frames (:data:`BoosterFitter`); default
+        :func:`fit_local_booster` (this process). Encoding, calibration and everything after
+        stay here, so a booster grown elsewhere (e.g. on Dask) saves, scores and explains alike."""
         y = np.asarray(y, dtype=float)
         self._learn_schema(X)
-        Xe = self.encode(X)
-        train = lgb.Dataset(
-            Xe,
-            y,
-            weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float),
-            categorical_feature=self.categorical_features_ or "auto",
-            free_raw_data=False,
-        )
-        callbacks = []
-        valid_sets = []
-        params = self._lgb_params()
+        valid = None
         if eval_set is not None and self.early_stopping_rounds:
             Xv, yv = eval_set
             yv = np.asarray(yv, dtype=float)
             if 0 < yv.sum() < len(yv):
-                valid_sets = [lgb.Dataset(self.encode(Xv), yv, reference=train)]
-                params["metric"] = "average_precision"
-                callbacks.append(
-                    lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)
-                )
-        self.booster_ = lgb.train(
-            params,
-            train,
+                valid = (self.encode(Xv), yv)
+        self.booster_, self.best_iteration_ = (fitter or fit_local_booster)(
+            self._lgb_params(),
+            self.encode(X),
+            y,
+            weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float),
+            categorical=list(self.categorical_features_),
+            valid=valid,
             num_boost_round=self.num_boost_round,
-            valid_sets=valid_sets,
-            callbacks=callbacks,
+            early_stopping_rounds=self.early_stopping_rounds,
         )
-        if valid_sets:
-            self.best_iteration_ = int(self.booster_.best_iteration or self.num_boost_round)
-        else:
-            self.best_iteration_ = int(self.booster_.current_iteration())
         self.classes_ = np.array([0, 1])
         self.calibrator_ = None
         calib = calibration_set if calibration_set is not None else eval_set

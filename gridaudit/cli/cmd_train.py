@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 
 import typer
@@ -20,6 +21,16 @@ TRACKING_HELP = (
 )
 CONFIG_HELP = "Settings file (default: gridaudit.toml in the current folder, if any)."
 METRICS_HELP = "Also write the figures to this JSON file."
+ENGINE_HELP = (
+    "Where the examples are built and the model trained: local (here, month after month), "
+    "processes (months in parallel on this machine's cores) or dask (months and trees on a Dask "
+    "cluster, for examples that do not fit one machine). Default: engine in the settings file, else local."
+)
+SCHEDULER_HELP = (
+    "Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786), with --engine dask. "
+    "Without it, --engine dask starts a cluster on this machine."
+)
+WORKERS_HELP = "Processes (or local Dask workers) to use. Default: one per core."
 TARGET_HELP = (
     "What to rank: customer (metering and billing) or work_order (internal audit of business orders)."
 )
@@ -63,6 +74,16 @@ def _quiet_mlflow() -> None:
     """MLflow logs database migrations at INFO; keep them for --verbose."""
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
+def _quiet_dask() -> None:
+    """Dask's scheduler and workers (also the worker processes started here) log every
+    connection at INFO; keep them for --verbose."""
+    if logging.getLogger().level > logging.DEBUG:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # read by worker processes
+        import distributed  # noqa: F401  (sets its loggers up on import; then quieten them)
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _load(warehouse: Path, config_path: Path | None, **overrides):
@@ -129,6 +150,9 @@ def train(
         help="First try this many LightGBM settings (Optuna) on the months before the held-out ones; "
         "the study is kept in optuna.db beside the tracking store and resumes on the next --tune.",
     ),
+    engine: str = typer.Option(None, "--engine", help=ENGINE_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
     config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Learn from past inspections which customers (or work orders) are likely to have a problem.
@@ -139,12 +163,18 @@ def train(
     (customer_risk, or work_order_risk with --target work_order).
     """
     from ..training import train_model
+    from ..training.engines import check_engine
     from ..training.examples import check_target_type
 
     try:
         check_target_type(target)
-        tables, config = _load(warehouse, config_path, tracking_uri=tracking_uri)
-        with console.status("building examples and training..."):
+        overrides = {"tracking_uri": tracking_uri, "engine": engine, "scheduler": scheduler, "workers": workers}
+        chosen = load_config(config_path).replace(**overrides)
+        check_engine(chosen.engine, chosen.scheduler)  # before reading the warehouse
+        if chosen.engine == "dask":
+            _quiet_dask()
+        tables, config = _load(warehouse, config_path, **overrides)
+        with console.status(f"building examples and training ({config.engine} engine)..."):
             result = train_model(
                 tables,
                 config,
@@ -163,6 +193,8 @@ def train(
         f"{split['validation_start']}; validated on {split['n_validation']} inspections of "
         f"{', '.join(split['validation_block'])} ({split['positives_validation']} findings)"
     )
+    if result.params.get("engine", "local") != "local":
+        out.print(f"engine: {result.params['engine']} with {result.params['engine_workers']} worker(s)")
     out.print(_metrics_table("validation (the latest months, held out)", result.metrics, RANKING_KEYS))
     tuning = result.extra.get("tuning")
     if tuning is not None:

@@ -89,11 +89,24 @@ def _order_customers(tables: dict[str, pd.DataFrame]) -> pd.Series:
     return pd.Series(orders["customer_id"].astype("str").to_numpy(), index=orders["order_id"].astype("str"))
 
 
+def inspected_features(builder, month: pd.Period, ids) -> pd.DataFrame:
+    """One month's feature rows of the targets inspected in the month after it (the only rows
+    training needs from that month's frame; a target without features is simply absent)."""
+    features = builder.build(month)
+    return features.loc[features.index.isin(ids)]
+
+
+def build_months_here(builder, months: list[pd.Period], ids: list) -> list[pd.DataFrame]:
+    """:func:`inspected_features` of each month, one after another in this process."""
+    return [inspected_features(builder, month, month_ids) for month, month_ids in zip(months, ids, strict=True)]
+
+
 def build_examples(
     tables: dict[str, pd.DataFrame],
     config: Config,
     builder=None,
     target_type: str = "customer",
+    month_runner=None,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """``(X, y, meta)`` with one row per inspection of ``target_type`` whose target has features.
 
@@ -106,6 +119,9 @@ def build_examples(
     order created in the inspection's month, unknown id) are dropped and counted in the log.
     ``builder``: anything with ``build(month) -> frame indexed by target id``; default the
     builder of ``target_type``.
+    ``month_runner(builder, months, ids)``: builds the months (they are independent) and returns
+    :func:`inspected_features` of each, in order; default :func:`build_months_here`, else one of
+    :mod:`gridaudit.training.engines` (a process pool or a Dask cluster).
     """
     check_target_type(target_type)
     noun = TARGET_NOUNS[target_type]
@@ -115,16 +131,18 @@ def build_examples(
     as_of = dates.dt.to_period("M") - 1
     known = known_date(insp, config.label_delay_months)
 
+    months = sorted(as_of.unique())
+    month_rows = [np.flatnonzero((as_of == month).to_numpy()) for month in months]
+    month_ids = [insp["target_id"].iloc[rows].astype(str) for rows in month_rows]
+    inspected = (month_runner or build_months_here)(builder, months, [ids.unique() for ids in month_ids])
+
     parts_X, parts_rows = [], []
     category_columns: list[str] = []
     dropped = 0
-    for month in sorted(as_of.unique()):
-        rows = np.flatnonzero((as_of == month).to_numpy())
-        features = builder.build(month)
+    for rows, ids, features in zip(month_rows, month_ids, inspected, strict=True):
         category_columns = category_columns or [
             c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)
         ]
-        ids = insp["target_id"].iloc[rows].astype(str)
         present = ids.isin(features.index).to_numpy()
         dropped += int((~present).sum())
         parts_X.append(features.loc[ids[present]].reset_index(drop=True))

@@ -26,6 +26,7 @@ from ..config import Config
 from ..contract import PERSONAL_COLUMNS, is_finding
 from ..io import snapshot
 from ..model import RiskModel
+from .engines import check_engine, training_engine
 from .examples import NoLabelsError, build_examples, sample_weights, target_inspections
 from .metrics import brier_score, ranking_report, reliability_table
 from .split import NotEnoughHistoryError, TimeSplit, split_examples, time_split
@@ -36,9 +37,9 @@ MIN_FINDINGS = 10  # below this a model learns noise; ask for more inspection re
 NUM_THREADS = 2
 
 
-def model_params(config: Config, tuned: dict | None = None) -> dict:
+def model_params(config: Config, tuned: dict | None = None, num_threads: int = NUM_THREADS) -> dict:
     """LightGBM settings a team may tune (from the config, then Optuna's best ``tuned``
-    parameters) on top of RiskModel's defaults."""
+    parameters) on top of RiskModel's defaults; ``num_threads`` when the trees grow here."""
     return (
         {
             "learning_rate": config.learning_rate,
@@ -46,13 +47,15 @@ def model_params(config: Config, tuned: dict | None = None) -> dict:
             "min_child_samples": config.min_child_samples,
         }
         | dict(tuned or {})
-        | {"num_threads": NUM_THREADS}
+        | {"num_threads": num_threads}
     )
 
 
-def make_model(config: Config, tuned: dict | None = None) -> RiskModel:
+def make_model(config: Config, tuned: dict | None = None, num_threads: int = NUM_THREADS) -> RiskModel:
     return RiskModel(
-        params=model_params(config, tuned), num_boost_round=config.num_boost_round, seed=config.seed
+        params=model_params(config, tuned, num_threads),
+        num_boost_round=config.num_boost_round,
+        seed=config.seed,
     )
 
 
@@ -161,37 +164,19 @@ def train_model(
     ``backtest_months``: also run the month-by-month backtest on the same examples and log its
     table (backtest.csv) and summary (metrics ``backtest_*``).
     ``tune_trials``: first run that many Optuna trials (:mod:`gridaudit.training.tune`, months
-    before the validation block only) and train the final model with the best parameters."""
+    before the validation block only) and train the final model with the best parameters.
+    ``config.engine`` (local, processes or dask, with ``scheduler`` and ``workers``) says where
+    the example months are built and the final model's trees grow (:mod:`.engines`); tuning,
+    backtests, calibration and evaluation run here."""
+    check_engine(config.engine, config.scheduler)
     early = target_inspections(tables, target_type)  # refuse before the costly feature build
     check_labels(is_finding(early["result"]).to_numpy().astype(int))
-    X, y, meta = build_examples(tables, config, builder=builder, target_type=target_type)
-    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, X.columns)))
-    if leaked:
-        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
-    check_labels(y)
-    split = split_examples(
-        meta["date"], meta["known_date"], y, example_groups(tables, meta), config.validation_months, config.seed
-    )
+    with training_engine(config) as engine:
+        model, (X, y, meta), split, tuning = _examples_and_fit(
+            tables, config, target_type, builder, tune_trials, tracking_uri, engine
+        )
     train, valid = split.train, split.validation
-    block = "the training block" if split.undated else (
-        f"the training block (labels known before {split.validation_start.date()})"
-    )
-    check_labels(y[train], what=block)
-    tuning = None
-    if tune_trials:
-        from .tune import tune
-
-        tuning = tune(
-            X, y, meta, target_inspections(tables, target_type), config, tune_trials,
-            target_type=target_type, tracking_uri=tracking_uri,
-        )  # fmt: skip
     tuned = tuning.best_params if tuning else None
-    model = make_model(config, tuned).fit(
-        X.loc[train],
-        y[train],
-        sample_weight=sample_weights(meta.loc[train], config.sample_weighting),
-        eval_set=(X.loc[valid], y[valid]),
-    )
     scores = model.score(X.loc[valid])
     metrics = ranking_report(
         y[valid], scores, ks=report_ks(int(valid.sum()), target_capacity(config, target_type))
@@ -205,8 +190,10 @@ def train_model(
         "positives_validation": int(y[valid].sum()),
     }
     params = (
-        {f"lgb_{k}": v for k, v in model_params(config, tuned).items()}
+        {f"lgb_{k}": v for k, v in model_params(config, tuned, engine.lgb_threads).items()}
         | {
+            "engine": engine.name,
+            "engine_workers": engine.workers,
             "num_boost_round": config.num_boost_round,
             "best_iteration": model.best_iteration_,
             "calibration": model.calibration,
@@ -257,6 +244,43 @@ def train_model(
     if export_dir is not None:
         result.exported_to = str(model.save(export_dir))
     return result
+
+
+def _examples_and_fit(tables, config, target_type, builder, tune_trials, tracking_uri, engine):
+    """The steps the engine runs: the example months, then (after the split and any tuning,
+    which run here) the final model's trees."""
+    X, y, meta = build_examples(
+        tables, config, builder=builder, target_type=target_type, month_runner=engine.month_runner
+    )
+    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, X.columns)))
+    if leaked:
+        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
+    check_labels(y)
+    split = split_examples(
+        meta["date"], meta["known_date"], y, example_groups(tables, meta), config.validation_months, config.seed
+    )
+    train, valid = split.train, split.validation
+    block = "the training block" if split.undated else (
+        f"the training block (labels known before {split.validation_start.date()})"
+    )
+    check_labels(y[train], what=block)
+    tuning = None
+    if tune_trials:
+        from .tune import tune
+
+        tuning = tune(
+            X, y, meta, target_inspections(tables, target_type), config, tune_trials,
+            target_type=target_type, tracking_uri=tracking_uri,
+        )  # fmt: skip
+    tuned = tuning.best_params if tuning else None
+    model = make_model(config, tuned, engine.lgb_threads).fit(
+        X.loc[train],
+        y[train],
+        sample_weight=sample_weights(meta.loc[train], config.sample_weighting),
+        eval_set=(X.loc[valid], y[valid]),
+        fitter=engine.fitter,
+    )
+    return model, (X, y, meta), split, tuning
 
 
 def _promotion(tables, config, target_type, examples, result, uri, backtest_months):
@@ -334,6 +358,7 @@ def _log_run(
                 "gridaudit.version": __version__,
                 "gridaudit.target_type": target_type,
                 "gridaudit.data_hash": result.snapshot["hash"],
+                "gridaudit.engine": str(result.params.get("engine", "local")),
             }
         )
         mlflow.log_metrics({f"valid_{k}": v for k, v in _finite(result.metrics).items()})

@@ -1,0 +1,172 @@
+"""Where training runs: in this process, with a process pool, or on a Dask cluster.
+
+Training has two costly steps, and the engine decides where each runs:
+
+- the examples: one feature build per inspection month. Months are independent, so
+  ``processes`` and ``dask`` build them in parallel (a process pool on this machine, or the
+  cluster's workers); each task sends back only the rows of the inspected targets.
+- the trees: ``local`` and ``processes`` grow them here (``processes`` with one LightGBM thread
+  per worker); ``dask`` grows them with LightGBM's Dask interface (:mod:`.dask_fit`), the
+  examples spread over the workers.
+
+Calibration, evaluation and logging stay in this process: they only see the held-out block.
+The engine names and the Dask scheduler setting are the feature build's
+(:mod:`gridaudit.engine`), read from the same config fields (engine, scheduler, workers).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..config import Config
+from ..engine import ENGINES, EngineError
+from ..model import BoosterFitter
+from .examples import inspected_features
+
+log = logging.getLogger(__name__)
+
+LOCAL_THREADS = 2  # LightGBM threads when training here (the local engine)
+
+
+@dataclass(frozen=True)
+class TrainingEngine:
+    """What ``train_model`` needs from an engine.
+
+    name: local, processes or dask. month_runner: builds the example months (None = one after
+    another here). fitter: grows the trees (None = here). workers: processes or Dask workers
+    used. lgb_threads: LightGBM threads when the trees grow here.
+    """
+
+    name: str
+    month_runner: Callable | None
+    fitter: BoosterFitter | None
+    workers: int
+    lgb_threads: int
+
+
+def check_engine(engine: str, scheduler: str | None) -> None:
+    """The feature build's rules: a known engine; a scheduler address only with dask."""
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+    if scheduler and engine != "dask":
+        raise EngineError(f"a Dask scheduler address ({scheduler}) needs the dask engine: add --engine dask")
+
+
+# ---------------------------------------------------------------- months in a process pool
+_WORKER: dict = {}
+
+
+def _init_month_worker(builder) -> None:
+    _WORKER["builder"] = builder
+
+
+def _month_task(month: pd.Period, ids) -> pd.DataFrame:
+    return inspected_features(_WORKER["builder"], month, ids)
+
+
+class ProcessMonths:
+    """Builds the example months in a pool of ``workers`` processes on this machine.
+
+    Each process receives the builder once (its tables, and the curve it pivoted) and builds
+    whole months; the frames are the ones the months would give one after another here."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    def __call__(self, builder, months: list[pd.Period], ids: list) -> list[pd.DataFrame]:
+        if len(months) <= 1:
+            return [inspected_features(builder, m, i) for m, i in zip(months, ids, strict=True)]
+        # forkserver: clean worker processes, never a fork of this (possibly multi-threaded) one
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["gridaudit.training.engines"])
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(self.workers, len(months))),
+            mp_context=context,
+            initializer=_init_month_worker,
+            initargs=(builder,),
+        ) as pool:
+            return list(pool.map(_month_task, months, ids))
+
+
+# ---------------------------------------------------------------- months on Dask
+def _dask_month_task(month: pd.Period, ids, builder) -> pd.DataFrame:
+    return inspected_features(builder, month, ids)
+
+
+class DaskMonths:
+    """Builds the example months as Dask tasks, one per month.
+
+    The builder is sent to every worker once (``scatter(broadcast=True)``); tasks carry a month
+    and the ids inspected after it, and return only those rows."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, builder, months: list[pd.Period], ids: list) -> list[pd.DataFrame]:
+        [builder_future] = self.client.scatter([builder], broadcast=True)
+        futures = self.client.map(_dask_month_task, months, ids, builder=builder_future, pure=False)
+        return self.client.gather(futures)  # in the order of the months
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
+    """A client of the cluster at ``scheduler``, else of a local cluster of ``workers``
+    single-threaded processes (one per core by default); closed on exit.
+
+    Same cluster rules as the feature build's Dask engine (gridaudit.engine)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise EngineError("the dask engine needs dask[distributed]: pip install 'dask[distributed]'") from exc
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise EngineError(
+                f"no Dask scheduler answers at {scheduler}; start one with 'dask scheduler' and "
+                f"workers with 'dask worker {scheduler}', or leave --scheduler out for a local cluster"
+            ) from exc
+    else:
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def training_engine(config: Config) -> Iterator[TrainingEngine]:
+    """The engine named in ``config.engine`` (with ``scheduler`` and ``workers``), open for the
+    length of the block."""
+    check_engine(config.engine, config.scheduler)
+    if config.engine == "local":
+        yield TrainingEngine("local", None, None, 1, LOCAL_THREADS)
+    elif config.engine == "processes":
+        workers = config.workers or os.cpu_count() or 1
+        yield TrainingEngine("processes", ProcessMonths(workers), None, workers, workers)
+    else:
+        from .dask_fit import DaskBoosterFitter
+
+        with dask_client(config.scheduler, config.workers) as client:
+            n_workers = len(client.nthreads())
+            log.info("training on dask: %s", client)
+            yield TrainingEngine(
+                "dask", DaskMonths(client), DaskBoosterFitter(client), n_workers, LOCAL_THREADS
+            )
