@@ -23,11 +23,13 @@ def test_list_is_byte_identical_across_engines(tmp_path, monkeypatch):
     train_model(read_tables(tmp_path / "wh"), config, tracking_uri=uri)
     runner = CliRunner()
     outputs = {}
-    for engine in ("local", "processes"):
+    for engine in ("local", "processes", "dask"):  # dask: a local cluster of two workers
         args = ["score", "--warehouse", str(tmp_path / "wh"), "--month", "2026-01", "--capacity", "25",
                 "--out", str(tmp_path / engine), "--tracking-uri", uri, "--engine", engine, "--workers", "2"]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         folder = tmp_path / engine / "2026-01"
-        outputs[engine] = {name: (folder / name).read_bytes() for name in ("list.parquet", "list.csv")}
+        names = ("list.parquet", "list.csv", "curves.parquet", "contributions.parquet")
+        outputs[engine] = {name: (folder / name).read_bytes() for name in names}
     assert outputs["local"] == outputs["processes"]
+    assert outputs["local"] == outputs["dask"]

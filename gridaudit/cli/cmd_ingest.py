@@ -36,6 +36,21 @@ def ingest(
     metrics_json: Path | None = typer.Option(
         None, "--metrics-json", help="Also write the counts and notes as JSON to this file."
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="How to read the files of a table: local (one after another), processes (all cores) or "
+        "dask (a cluster; workers must see the raw folder under the same path). Every engine writes "
+        "the same warehouse.",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --engine dask).",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Worker processes for --engine processes or a local Dask cluster."
+    ),
 ) -> None:
     """Check the raw exports against the data contract and load them into the warehouse.
 
@@ -43,7 +58,7 @@ def ingest(
     """
     from ..ingest import ingest as run_ingest
 
-    config = load_config(config_file)
+    config = load_config(config_file).replace(engine=engine, scheduler=scheduler, workers=workers)
     report = run_ingest(raw_dir, warehouse, config=config, tables=table or None, append=append)
     out.print(report.to_rich())
     for note in report.notes:

@@ -65,9 +65,8 @@ def score(
     three reasons, and write the list (Parquet, CSV, XLSX) and an HTML report."""
     from ..config import load_config
     from ..errors import InputError
-    from ..io import read_tables
     from ..months import parse_month
-    from ..scoring import score_month
+    from ..scoring import score_warehouse
     from ..tracking import load_champion
 
     config = load_config(config_file).replace(
@@ -82,7 +81,7 @@ def score(
     if capacity is not None and capacity < 1:
         fail(f"capacity {capacity} is not a number of targets; give 1 or more")
     period = parse_month(month)
-    with console.status("loading the champion model and the warehouse"):
+    with console.status("loading the champion model"):
         model, info = load_champion(name="customer_risk", tracking_uri=config.tracking_uri)
         order_model, order_info = None, None
         try:
@@ -92,25 +91,16 @@ def score(
                 "no work-order model (work_order_risk) in the store: listing customers only; "
                 "run 'gridaudit train --target work_order' to add work orders"
             )
-        tables = read_tables(warehouse)
-    features = None
-    if config.engine != "local" or config.scheduler:
-        from ..engine import build_features_bucketed
-
-        with console.status(f"building features as of {period - 1} with the {config.engine} engine"):
-            features = build_features_bucketed(
-                warehouse, period - 1, config, engine=config.engine, scheduler=config.scheduler, workers=config.workers
-            )
-    with console.status(f"scoring {period} (data as of {period - 1})"):
-        result = score_month(
-            tables,
+    # features bucket by bucket on the chosen engine; only the listed customers' rows are read whole
+    with console.status(f"scoring {period} (data as of {period - 1}, features on the {config.engine} engine)"):
+        result = score_warehouse(
+            warehouse,
             period,
             model,
             info,
             config,
             capacity=capacity,
             out_dir=out_dir,
-            features=features,
             order_model=order_model,
             order_model_info=order_info,
             order_capacity=capacity_orders,

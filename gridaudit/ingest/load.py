@@ -18,8 +18,9 @@ from .. import io as wio
 from ..config import Config
 from ..contract import TABLES
 from ..privacy import mask_frame
-from .batch import check_batch, combine
+from .batch import TableBatch, check_batch, combine
 from .errors import IngestError, MissingTableError
+from .parallel import file_parser
 from .parse import FileNotes, parse_file
 from .read import discover
 from .report import IngestReport, TableReport
@@ -95,13 +96,22 @@ def ingest(
     config: Config | None = None,
     tables: list[str] | None = None,
     append: bool = False,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     """Validate the raw tables in ``raw_dir`` and write them to ``warehouse``.
 
     ``tables`` restricts the run to some tables (others in the warehouse are left alone);
     without it, a full ingest replaces the warehouse's tables and removes those the batch lacks.
+    ``engine`` (default: config.engine) parses the files of a table side by side: "local" (one
+    after another), "processes" (``workers`` processes) or "dask" (the cluster at ``scheduler``,
+    else a local one); the warehouse written is the same on every engine (``parallel``).
     """
     config = config or Config()
+    engine = engine or config.engine
+    scheduler = scheduler or config.scheduler
+    workers = workers or config.workers
     raw_dir, warehouse = Path(raw_dir), Path(warehouse)
     found, unknown = discover(raw_dir)
     selected = _select(found, tables)
@@ -113,42 +123,57 @@ def ingest(
 
     accepted: dict[str, pd.DataFrame] = {}
     quarantines: dict[str, pd.DataFrame] = {}
-    for name in selected:
-        batch = combine(
-            [parse_file(path, name, label=path.relative_to(raw_dir).as_posix()) for path in found[name]]
-        )
-        stored = warehouse if partial else None
-        known = {ref: _known_keys(ref, accepted, stored) for ref in _references_of(name)}
-        existing = wio.read_table(warehouse, name, missing_ok=True) if append else None
-        good, quarantine, checks = check_batch(batch, known, existing)
-        if existing is not None and len(existing):
-            good = pd.concat([existing, good], ignore_index=True)
-        accepted[name] = good
-        quarantines[name] = quarantine
-        report.tables[name] = TableReport(
-            name,
-            read=batch.rows_read,
-            accepted=batch.rows_read - len(quarantine),
-            quarantined=len(quarantine),
-            stored=len(good),
-            files=batch.notes,
-            checks_failed=checks,
-        )
-        if batch.interval:
-            days = len(good) - (0 if existing is None else len(existing))
-            report.tables[name].messages.append(
-                f"interval readings: {report.tables[name].accepted:,} rows summed to {days:,} customer-days"
+    with file_parser(engine, scheduler, workers) as parse_all:
+        for name in selected:
+            jobs = [(path, name, path.relative_to(raw_dir).as_posix()) for path in found[name]]
+            _check_table(
+                name, combine(parse_all(jobs)), warehouse, partial, append, accepted, quarantines, report
             )
-        log.info(
-            "%s: %d read, %d accepted, %d quarantined",
-            name,
-            batch.rows_read,
-            report.tables[name].accepted,
-            len(quarantine),
-        )
 
     _write(warehouse, accepted, quarantines, report, config, remove_stale=not partial)
     return report
+
+
+def _check_table(
+    name: str,
+    batch: TableBatch,
+    warehouse: Path,
+    partial: bool,
+    append: bool,
+    accepted: dict[str, pd.DataFrame],
+    quarantines: dict[str, pd.DataFrame],
+    report: IngestReport,
+) -> None:
+    """Checks across the files of one table, against tables already accepted; fills the report."""
+    stored = warehouse if partial else None
+    known = {ref: _known_keys(ref, accepted, stored) for ref in _references_of(name)}
+    existing = wio.read_table(warehouse, name, missing_ok=True) if append else None
+    good, quarantine, checks = check_batch(batch, known, existing)
+    if existing is not None and len(existing):
+        good = pd.concat([existing, good], ignore_index=True)
+    accepted[name] = good
+    quarantines[name] = quarantine
+    report.tables[name] = TableReport(
+        name,
+        read=batch.rows_read,
+        accepted=batch.rows_read - len(quarantine),
+        quarantined=len(quarantine),
+        stored=len(good),
+        files=batch.notes,
+        checks_failed=checks,
+    )
+    if batch.interval:
+        days = len(good) - (0 if existing is None else len(existing))
+        report.tables[name].messages.append(
+            f"interval readings: {report.tables[name].accepted:,} rows summed to {days:,} customer-days"
+        )
+    log.info(
+        "%s: %d read, %d accepted, %d quarantined",
+        name,
+        batch.rows_read,
+        report.tables[name].accepted,
+        len(quarantine),
+    )
 
 
 def _references_of(name: str) -> list[str]:

@@ -2,7 +2,7 @@
 inspection list, its report, and load the inspection results back."""
 
 from .feedback import FeedbackError, FeedbackSummary, load_feedback, read_results
-from .job import ScoringResult, score_month
+from .job import ScoringResult, score_month, score_warehouse
 from .listing import LIST_COLUMNS, TITLES_ZH, expected_recovery, list_frame, risk_tier
 from .reasons import format_value, peer_medians, render_reason, top_reasons
 from .report import render_report, write_report
@@ -27,6 +27,7 @@ __all__ = [
     "render_report",
     "risk_tier",
     "score_month",
+    "score_warehouse",
     "select_targets",
     "top_reasons",
     "write_report",
