@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from gridaudit.cli import commands  # noqa: F401  (registers the commands)
 from gridaudit.cli.app import app
 from gridaudit.config import Config
-from gridaudit.engine import EngineError
+from gridaudit.cluster import EngineError
 from gridaudit.features import CustomerFeatureBuilder
 from gridaudit.model import RiskModel
 from gridaudit.months import parse_month

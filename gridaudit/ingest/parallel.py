@@ -22,19 +22,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ..errors import InputError
+from ..cluster import ENGINES, EngineError, dask_client
 from .parse import ParsedFile, parse_file
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("local", "processes", "dask")
 
 # (path, table, label): one file to parse
 FileJob = tuple[Path, str, str]
 Parser = Callable[[list[FileJob]], list[ParsedFile]]
 
 
-class IngestEngineError(InputError, ValueError):
+class IngestEngineError(EngineError):
     """An engine name or Dask scheduler that ingest cannot use."""
 
 
@@ -67,44 +66,16 @@ def _process_pool(workers: int | None) -> Iterator[Parser]:
 
 @contextlib.contextmanager
 def _dask(scheduler: str | None, workers: int | None) -> Iterator[Parser]:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise IngestEngineError(
-            "the dask engine needs dask[distributed]: pip install 'dask[distributed]'"
-        ) from exc
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise IngestEngineError(
-                f"no Dask scheduler answers at {scheduler}; start one with 'dask scheduler' and "
-                f"workers with 'dask worker {scheduler}', or leave --scheduler out for a local cluster"
-            ) from exc
-    else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
+    with dask_client(scheduler, workers) as client:
 
-    def parse_all(jobs: list[FileJob]) -> list[ParsedFile]:
-        futures = client.map(_parse, jobs, pure=False)
-        try:
-            return [future.result() for future in futures]  # in file order; the first failing file raises
-        finally:
-            client.cancel(futures)
+        def parse_all(jobs: list[FileJob]) -> list[ParsedFile]:
+            futures = client.map(_parse, jobs, pure=False)
+            try:
+                return [future.result() for future in futures]  # in file order; the first failing file raises
+            finally:
+                client.cancel(futures)
 
-    try:
-        log.info("dask: %s", client)
         yield parse_all
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 @contextlib.contextmanager

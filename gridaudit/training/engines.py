@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..cluster import ENGINES, EngineError, check_engine, dask_client  # noqa: F401
 from ..config import Config
-from ..engine import ENGINES, EngineError
 from ..model import BoosterFitter
 from .examples import inspected_features
 
@@ -50,14 +50,6 @@ class TrainingEngine:
     fitter: BoosterFitter | None
     workers: int
     lgb_threads: int
-
-
-def check_engine(engine: str, scheduler: str | None) -> None:
-    """The feature build's rules: a known engine; a scheduler address only with dask."""
-    if engine not in ENGINES:
-        raise EngineError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
-    if scheduler and engine != "dask":
-        raise EngineError(f"a Dask scheduler address ({scheduler}) needs the dask engine: add --engine dask")
 
 
 # ---------------------------------------------------------------- months in a process pool
@@ -114,41 +106,6 @@ class DaskMonths:
         [builder_future] = self.client.scatter([builder], broadcast=True)
         futures = self.client.map(_dask_month_task, months, ids, builder=builder_future, pure=False)
         return self.client.gather(futures)  # in the order of the months
-
-
-@contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
-    """A client of the cluster at ``scheduler``, else of a local cluster of ``workers``
-    single-threaded processes (one per core by default); closed on exit.
-
-    Same cluster rules as the feature build's Dask engine (gridaudit.engine)."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise EngineError("the dask engine needs dask[distributed]: pip install 'dask[distributed]'") from exc
-    cluster = None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise EngineError(
-                f"no Dask scheduler answers at {scheduler}; start one with 'dask scheduler' and "
-                f"workers with 'dask worker {scheduler}', or leave --scheduler out for a local cluster"
-            ) from exc
-    else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 @contextmanager
