@@ -37,6 +37,7 @@ def test_in_process_buckets_equal_the_whole_build(synth_warehouse):
     # the comparison is not vacuous: group features have values, and the buckets were many
     assert whole["area_consumption_drop_share"].notna().sum() > 300
     assert whole["kwh_mean_3m_ratio_company_peers"].notna().sum() > 300
+    assert whole["curve_peer_corr_area_90d"].notna().sum() > 300  # peer curves add up across buckets
 
 
 def test_process_pool_equals_the_whole_build(synth_warehouse):

@@ -108,3 +108,14 @@ def test_weekday_weekend_ratio_change(long):
 
 def test_ratio_to_same_month_a_year_earlier(long):
     assert long.loc["Z", "kwh_ratio_1m_vs_year_ago"] == pytest.approx(0.5)
+
+
+def test_a_flat_curve_has_no_level_shift_day():
+    """Monthly means of a stuck meter differ by rounding only: the shift is 0 and has no date."""
+    from gridaudit.features.curve_history import _level_shift
+
+    flat = np.full((1, 24), 2.58)
+    flat[0, ::5] = np.full(30, 2.58).sum() / 30  # a block of 2.58 a day, with its rounding
+    assert len(set(flat[0])) == 2  # the floats differ in the last bit
+    size, days_ago = _level_shift(flat)
+    assert size[0] == 0.0 and np.isnan(days_ago[0])

@@ -146,3 +146,13 @@ def test_row_quantiles_equal_numpy_nanquantile_exactly(seed):
 
 def test_row_quantiles_of_an_empty_window_are_missing():
     assert all(np.isnan(q).all() for q in row_nanquantiles(np.empty((3, 0)), (0.1, 0.5)))
+
+
+def test_a_stuck_meter_has_no_spread_skewness_or_autocorrelation():
+    """2.58 kWh every day: the mean of 30 copies is not exactly 2.58 in floats, yet nothing varies."""
+    row = [2.58] * 30
+    assert np.sum(row) / 30 != 2.58  # the rounding that used to leak into the moments
+    frame = curve_shape_matrix(np.array([row]))
+    assert frame.loc[0, ["curve_std_kwh", "curve_cv", "curve_max_jump_kwh"]].tolist() == [0.0, 0.0, 0.0]
+    moments = ["curve_skewness", "curve_kurtosis", "curve_autocorr_lag1", "curve_autocorr_lag7"]
+    assert frame.loc[0, moments].isna().all()

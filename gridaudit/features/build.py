@@ -22,6 +22,7 @@ from ..months import month_end, parse_month
 from .bills import bills_group_features
 from .capacity_tariff import capacity_tariff_group_features
 from .context import CurveMatrix, FeatureContext, cut_tables
+from .curve_peers import curve_peers_group_features
 from .groups import is_group_input
 from .line_loss import line_loss_group_features
 from .peers import peer_features  # imported here so that peer features are in the registry
@@ -32,7 +33,12 @@ log = logging.getLogger(__name__)
 # Raw customer attributes passed to the model as categories (described in the registry too).
 CATEGORY_FEATURES = ("tariff_category", "area_id")
 # Pass-2 steps other than peers: (frame of everyone, customers aligned with it) -> final columns.
-GROUP_STEPS = (capacity_tariff_group_features, line_loss_group_features, bills_group_features)
+GROUP_STEPS = (
+    capacity_tariff_group_features,
+    curve_peers_group_features,
+    line_loss_group_features,
+    bills_group_features,
+)
 
 
 class CustomerFeatureBuilder:

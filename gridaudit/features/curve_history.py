@@ -14,7 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._windows import BLOCK_DAYS, block_means, longest_run, nan_mean, nan_median, safe_ratio
+from ._windows import (
+    BLOCK_DAYS,
+    block_totals,
+    by_row_chunks,
+    longest_run,
+    means_of,
+    nan_mean,
+    nan_median,
+    safe_ratio,
+)
 from .context import CurveMatrix, FeatureContext
 from .registry import FeatureSpec, register
 
@@ -25,6 +34,7 @@ HISTORY_MONTHS = 12
 RUN_WINDOWS_DAYS = (90, 365)
 ZERO_RUN_WINDOWS_DAYS = (90,)  # the 365-day zero run is curve_shape's curve_longest_zero_run
 SHIFT_BLOCKS = 24
+NEGLIGIBLE_SHIFT = 1e-9  # relative level shifts below this are rounding, not a change
 
 
 def _spec(name, meaning_en, meaning_zh, unit, risky, reason_en, reason_zh) -> None:
@@ -149,11 +159,13 @@ _spec(
 )
 
 
-def _drop_ratio(curve: CurveMatrix, end: pd.Timestamp, months: int, min_days: int) -> np.ndarray:
-    """1 - recent mean / median of the 12 monthly means just before the recent window."""
-    recent = nan_mean(curve.last_days(months * BLOCK_DAYS, end), min_count=min_days)
-    history_end = end - pd.Timedelta(days=months * BLOCK_DAYS)
-    history = nan_median(block_means(curve, history_end, HISTORY_MONTHS, min_days=min_days), axis=1)
+def _drop_ratio(recent: np.ndarray, monthly: np.ndarray, months: int) -> np.ndarray:
+    """1 - recent mean / median of the 12 monthly means just before the recent ``months``.
+
+    ``monthly``: the block means ending on the as-of day, oldest first (months + 12 blocks or more).
+    """
+    n_blocks = monthly.shape[1]
+    history = nan_median(monthly[:, n_blocks - months - HISTORY_MONTHS : n_blocks - months], axis=1)
     return 1.0 - safe_ratio(recent, history)
 
 
@@ -206,14 +218,29 @@ def _level_shift(monthly: np.ndarray, min_side: int = 2) -> tuple[np.ndarray, np
     found = gain[rows, best] >= 0
     size = safe_ratio(after[rows, best], before[rows, best]) - 1.0
     blocks_ago = (n_blocks - 1 - best).astype(float)
-    return np.where(found, size, np.nan), np.where(found, blocks_ago, np.nan)
+    # a flat curve's monthly means differ by rounding only: no shift, and no day it happened on
+    negligible = np.abs(size) < NEGLIGIBLE_SHIFT
+    size = np.where(negligible, 0.0, size)
+    return np.where(found, size, np.nan), np.where(found & ~negligible, blocks_ago, np.nan)
 
 
-def _weekday_weekend_ratio(window: np.ndarray, dates: pd.DatetimeIndex, min_days: int) -> np.ndarray:
-    weekend = np.asarray(dates.day_of_week >= 5)
-    weekday_mean = nan_mean(window[:, ~weekend], min_count=min_days)
-    weekend_mean = nan_mean(window[:, weekend], min_count=min_days)
-    return safe_ratio(weekday_mean, weekend_mean)
+def _weekday_weekend_ratios(
+    filled: np.ndarray, valid: np.ndarray, is_recent: np.ndarray, weekend: np.ndarray, min_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weekday mean / weekend mean of the recent days and of the days before them.
+
+    ``filled``: kWh with 0 where not collected. The columns are gathered once so that each
+    (period, kind of day) is one contiguous run, then each run is summed.
+    """
+    kind = 2 * is_recent.astype(int) + weekend.astype(int)  # past weekday, past weekend, recent ...
+    order = np.argsort(kind, kind="stable")
+    bounds = np.searchsorted(kind[order], np.arange(5))
+    gathered, counted = filled[:, order], valid[:, order]
+    means = [
+        means_of(gathered[:, lo:hi].sum(axis=1), counted[:, lo:hi].sum(axis=1), min_days)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return safe_ratio(means[2], means[3]), safe_ratio(means[0], means[1])
 
 
 def _window_dates(n_days: int, end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -240,17 +267,31 @@ def curve_history_features(
 
     ``min_days``: collected days a 30-day block (or a weekday/weekend half) needs to count.
     """
-    curve = ctx.curve
-    if curve is None:
+    if ctx.curve is None:
         return None
-    end = ctx.as_of_end
-    out: dict[str, np.ndarray] = {}
-    for months in MEAN_WINDOWS_MONTHS:
-        out[f"kwh_mean_{months}m"] = nan_mean(curve.last_days(months * BLOCK_DAYS, end))
-    for months in DROP_WINDOWS_MONTHS:
-        out[f"kwh_drop_ratio_{months}m_vs_12m"] = _drop_ratio(curve, end, months, min_days)
+    frame = by_row_chunks(ctx.curve, lambda rows: _history_frame(rows, ctx.as_of_end, min_days, shift_blocks))
+    return frame.set_axis(ctx.customer_index)
 
-    monthly12 = block_means(curve, end, HISTORY_MONTHS, min_days=min_days)
+
+def _history_frame(curve: CurveMatrix, end: pd.Timestamp, min_days: int, shift_blocks: int) -> pd.DataFrame:
+    """The family's features for the rows of ``curve``, as of ``end``."""
+    out: dict[str, np.ndarray] = {}
+    # every window of whole months below is a run of the same 30-day blocks ending on ``end``:
+    # the curve is read once into per-block sums and counts
+    n_blocks = max(shift_blocks, max(DROP_WINDOWS_MONTHS) + HISTORY_MONTHS, max(MEAN_WINDOWS_MONTHS))
+    sums, counts = block_totals(curve, end, n_blocks)
+    monthly = means_of(sums, counts, min_days)
+
+    def recent_mean(months: int, min_count: int = 1) -> np.ndarray:
+        """Mean daily kWh over the last ``months`` blocks (NaN under ``min_count`` collected days)."""
+        return means_of(sums[:, -months:].sum(axis=1), counts[:, -months:].sum(axis=1), min_count)
+
+    for months in MEAN_WINDOWS_MONTHS:
+        out[f"kwh_mean_{months}m"] = recent_mean(months)
+    for months in DROP_WINDOWS_MONTHS:
+        out[f"kwh_drop_ratio_{months}m_vs_12m"] = _drop_ratio(recent_mean(months, min_days), monthly, months)
+
+    monthly12 = monthly[:, -HISTORY_MONTHS:]
     out["kwh_trend_12m"], out["kwh_volatility_12m"] = _trend_and_volatility(monthly12)
 
     # runs: days before a customer's first reading are not "missing", they are before service
@@ -265,28 +306,29 @@ def curve_history_features(
         out[f"missing_run_max_{days}d"] = np.where(has_curve, longest_run(missing), np.nan)
 
     year = curve.last_days(90 + 365, end)
-    recent, past = year[:, -90:], year[:, :-90]
+    valid = ~np.isnan(year)
+    filled = np.where(valid, year, 0.0)
+    is_recent = np.arange(year.shape[1]) >= year.shape[1] - 90
+    zero = year == 0
 
-    def zero_share(block: np.ndarray) -> np.ndarray:
-        collected = (~np.isnan(block)).sum(axis=1)
-        return np.where(collected >= min_days, (block == 0).sum(axis=1) / np.maximum(collected, 1), np.nan)
+    def zero_share(days: np.ndarray) -> np.ndarray:
+        collected = (valid & days).sum(axis=1)
+        return np.where(collected >= min_days, (zero & days).sum(axis=1) / np.maximum(collected, 1), np.nan)
 
-    out["zero_day_share_90d"] = zero_share(recent)
-    out["zero_day_share_change_90d_vs_365d"] = out["zero_day_share_90d"] - zero_share(past)
+    out["zero_day_share_90d"] = zero_share(is_recent)
+    out["zero_day_share_change_90d_vs_365d"] = out["zero_day_share_90d"] - zero_share(~is_recent)
 
-    monthly_long = block_means(curve, end, shift_blocks, min_days=min_days)
-    size, blocks_ago = _level_shift(monthly_long)
+    size, blocks_ago = _level_shift(monthly[:, -shift_blocks:])
     out["level_shift_ratio"] = size
     # the new level starts ``blocks_ago`` blocks before the end of the month
     out["level_shift_days_ago"] = blocks_ago * BLOCK_DAYS
 
-    dates = _window_dates(90 + 365, end)
-    recent_ratio = _weekday_weekend_ratio(recent, dates[-90:], min_days)
-    past_ratio = _weekday_weekend_ratio(past, dates[:-90], min_days)
+    weekend = np.asarray(_window_dates(90 + 365, end).day_of_week >= 5)
+    recent_ratio, past_ratio = _weekday_weekend_ratios(filled, valid, is_recent, weekend, min_days)
     out["weekday_weekend_ratio_change"] = safe_ratio(recent_ratio, past_ratio) - 1.0
 
-    last_month = nan_mean(curve.last_days(BLOCK_DAYS, end), min_count=min_days)
+    last_month = recent_mean(1, min_days)
     year_ago = nan_mean(curve.last_days(BLOCK_DAYS, end - pd.Timedelta(days=365)), min_count=min_days)
     out["kwh_ratio_1m_vs_year_ago"] = safe_ratio(last_month, year_ago)
 
-    return pd.DataFrame(out, index=ctx.customer_index)
+    return pd.DataFrame(out)

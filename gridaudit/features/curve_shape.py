@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import FeatureContext
+from ._windows import by_row_chunks
+from .context import CurveMatrix, FeatureContext
 from .registry import FeatureSpec, register
 
 FAMILY = "curve_shape"
@@ -103,13 +104,6 @@ def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row means over non-missing values and their counts."""
-    known = ~np.isnan(x)
-    n = known.sum(axis=1)
-    return _div(np.where(known, x, 0.0).sum(axis=1), n), n
-
-
 def _run_stats(zero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longest run of True and number of runs per row (missing days break a run)."""
     if zero.shape[1] == 0:
@@ -121,15 +115,15 @@ def _run_stats(zero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return longest.astype(float), starts.sum(axis=1).astype(float)
 
 
-def _autocorr(x: np.ndarray, mean: np.ndarray, var: np.ndarray, lag: int) -> np.ndarray:
-    """Lag-``lag`` autocorrelation over pairs of non-missing days; NaN when too few pairs or flat."""
-    if x.shape[1] <= lag:
-        return np.full(x.shape[0], np.nan)
-    d = x - mean[:, None]
-    a, b = d[:, lag:], d[:, :-lag]
-    both = ~np.isnan(a) & ~np.isnan(b)
-    pairs = both.sum(axis=1)
-    cov = _div(np.where(both, a * b, 0.0).sum(axis=1), pairs)
+def _autocorr(d: np.ndarray, known: np.ndarray, var: np.ndarray, lag: int) -> np.ndarray:
+    """Lag-``lag`` autocorrelation over pairs of non-missing days; NaN when too few pairs or flat.
+
+    ``d``: deviations from the row mean, 0 on missing days (so a pair with one missing day adds 0).
+    """
+    if d.shape[1] <= lag:
+        return np.full(d.shape[0], np.nan)
+    pairs = (known[:, lag:] & known[:, :-lag]).sum(axis=1)
+    cov = _div((d[:, lag:] * d[:, :-lag]).sum(axis=1), pairs)
     out = _div(cov, var)
     out[pairs < MIN_PAIRS_FOR_AUTOCORR] = np.nan
     return out
@@ -172,29 +166,34 @@ def curve_shape_matrix(x: np.ndarray) -> pd.DataFrame:
     x = np.asarray(x, dtype=float)
     n_rows, n_days = x.shape
     known = ~np.isnan(x)
-    mean, n = _mean(x)
+    filled = np.where(known, x, 0.0)  # read once; the window means below sum slices of it
+    n = known.sum(axis=1)
+    mean = _div(filled.sum(axis=1), n)
     d = np.where(known, x - mean[:, None], 0.0)
-    var = _div((d**2).sum(axis=1), n)
+    has = n > 0
+    maximum = np.fmax.reduce(x, axis=1) if n_days else np.full(n_rows, np.nan)  # fmax skips NaN
+    minimum = np.fmin.reduce(x, axis=1) if n_days else np.full(n_rows, np.nan)
+    # flat by the exact test: the mean of equal floats need not equal them, and the rounding
+    # noise left in ``d`` would give a stuck meter a skewness of 1 and an autocorrelation of 1
+    flat = ~(maximum > minimum)
+    d2 = d * d  # products, not d**3 and d**4: integer powers of floats go through pow(), 10x slower
+    var = np.where(flat & has, 0.0, _div(d2.sum(axis=1), n))
     std = np.sqrt(var)
-    m3 = _div((d**3).sum(axis=1), n)
-    m4 = _div((d**4).sum(axis=1), n)
-    flat = ~(var > 0)
+    m3 = _div((d2 * d).sum(axis=1), n)
+    m4 = _div((d2 * d2).sum(axis=1), n)
     skew = _div(m3, np.where(flat, np.nan, std**3))
     kurt = _div(m4, np.where(flat, np.nan, var**2)) - 3.0
     skew[n < 3] = np.nan
     kurt[n < 4] = np.nan
-    has = n > 0
-    maximum = np.where(has, np.where(known, x, -np.inf).max(axis=1, initial=-np.inf), np.nan)
-    minimum = np.where(has, np.where(known, x, np.inf).min(axis=1, initial=np.inf), np.nan)
     zero = known & (x == 0)
     n_zero = zero.sum(axis=1)
     longest, runs = _run_stats(zero)
-    last_week, _ = _mean(x[:, -LAST_WEEK_DAYS:])
+    last_week = _div(filled[:, -LAST_WEEK_DAYS:].sum(axis=1), known[:, -LAST_WEEK_DAYS:].sum(axis=1))
     jumps = np.abs(np.diff(x, axis=1)) if n_days > 1 else np.empty((n_rows, 0))
     jump_known = ~np.isnan(jumps)
     nonzero_pairs = jump_known & (x[:, 1:] != 0) & (x[:, :-1] != 0) if n_days > 1 else jump_known
     repeat_share = _div((nonzero_pairs & (jumps == 0)).sum(axis=1), nonzero_pairs.sum(axis=1))
-    max_jump = np.where(jump_known.any(axis=1), np.where(jump_known, jumps, -np.inf).max(axis=1, initial=-np.inf), np.nan)
+    max_jump = np.fmax.reduce(jumps, axis=1) if jumps.shape[1] else np.full(n_rows, np.nan)
     p10, median, p90 = row_nanquantiles(x, (0.1, 0.5, 0.9))
     t = np.arange(n_days, dtype=float)[None, :]
     t_centred = np.where(known, t - _div(np.where(known, t, 0.0).sum(axis=1), n)[:, None], 0.0)
@@ -205,8 +204,8 @@ def curve_shape_matrix(x: np.ndarray) -> pd.DataFrame:
     low = known & (x < np.where(median > 0, low_threshold, -np.inf)[:, None])
     low_share = np.where(median > 0, _div(low.sum(axis=1), n), np.nan)
     half = n_days // 2
-    first_mean, _ = _mean(x[:, :half])
-    second_mean, _ = _mean(x[:, half:])
+    first_mean = _div(filled[:, :half].sum(axis=1), known[:, :half].sum(axis=1))
+    second_mean = _div(filled[:, half:].sum(axis=1), known[:, half:].sum(axis=1))
     frame = {
         "curve_mean_kwh": mean,
         "curve_std_kwh": np.where(has, std, np.nan),
@@ -218,8 +217,8 @@ def curve_shape_matrix(x: np.ndarray) -> pd.DataFrame:
         "curve_missing_share": _div(n_days - n, np.full(n_rows, n_days)),
         "curve_longest_zero_run": np.where(has, longest, np.nan),
         "curve_zero_runs": np.where(has, runs, np.nan),
-        "curve_autocorr_lag1": _autocorr(x, mean, np.where(flat, np.nan, var), 1),
-        "curve_autocorr_lag7": _autocorr(x, mean, np.where(flat, np.nan, var), 7),
+        "curve_autocorr_lag1": _autocorr(d, known, np.where(flat, np.nan, var), 1),
+        "curve_autocorr_lag7": _autocorr(d, known, np.where(flat, np.nan, var), 7),
         "curve_skewness": skew,
         "curve_kurtosis": kurt,
         "curve_last_week_ratio": _div(last_week, mean),
@@ -247,6 +246,7 @@ def curve_shape_features(ctx: FeatureContext) -> pd.DataFrame | None:
     first = ctx.as_of_end - pd.Timedelta(days=WINDOW_DAYS - 1)
     lo = int(curve.dates.searchsorted(first, side="left"))
     hi = int(curve.dates.searchsorted(ctx.as_of_end, side="right"))
-    frame = curve_shape_matrix(curve.values[:, lo:hi])
+    window = CurveMatrix(curve.values[:, lo:hi], curve.dates[lo:hi], curve.customer_ids)
+    frame = by_row_chunks(window, lambda rows: curve_shape_matrix(rows.values))
     frame.index = pd.Index(curve.customer_ids, name="customer_id")
     return frame

@@ -12,6 +12,7 @@ from .attributes import attributes_features
 from .bills import bills_features
 from .capacity_tariff import capacity_tariff_features
 from .curve_history import curve_history_features
+from .curve_peers import curve_peers_features
 from .curve_shape import curve_shape_features
 from .inspection_history import inspection_history_features
 from .line_loss import line_loss_features
@@ -20,6 +21,7 @@ FAMILIES = [
     attributes_features,
     curve_shape_features,
     curve_history_features,
+    curve_peers_features,
     bills_features,
     capacity_tariff_features,
     adjustments_features,

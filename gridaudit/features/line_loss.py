@@ -12,7 +12,7 @@ import pandas as pd
 
 from ._windows import BLOCK_DAYS, block_means, nan_mean, safe_ratio
 from .context import FeatureContext
-from .groups import group_input
+from .groups import group_input, group_sum_and_count
 from .registry import FeatureSpec, register
 
 FAMILY = "line_loss"
@@ -107,7 +107,7 @@ def _consumption_drop(ctx: FeatureContext) -> np.ndarray:
 
 def area_drop_share(drop: np.ndarray, area: np.ndarray) -> np.ndarray:
     """Each account's drop over the summed drop of its area (the rows given: everyone in pass 2)."""
-    area_drop = pd.Series(np.nan_to_num(drop), index=area).groupby(level=0).transform("sum").to_numpy()
+    area_drop, _ = group_sum_and_count(np.nan_to_num(drop), area)
     return np.where(np.isnan(drop), np.nan, np.where(area_drop > 0, safe_ratio(drop, area_drop), 0.0))
 
 

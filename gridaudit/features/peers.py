@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .context import FeatureContext
+from .groups import group_sum_and_count
 from .registry import FeatureSpec, register
 
 FAMILY = "peers"
@@ -105,7 +106,9 @@ def _peer_stats(values: pd.Series, groups: np.ndarray, min_peers: int) -> tuple[
     deviation = (values - median).abs()
     by_deviation = deviation.groupby(groups, dropna=True, sort=False)
     mad = by_deviation.transform("median") * MAD_SCALE
-    mean_ad = by_deviation.transform("mean") * MEAN_AD_SCALE
+    total, n = group_sum_and_count(deviation.to_numpy(dtype=float), groups)  # same floats in any row order
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_ad = pd.Series(np.where(n > 0, total / n, np.nan), index=values.index) * MEAN_AD_SCALE
     scale = mad.where(mad > 0, mean_ad).where(lambda s: s > 0)
     enough = count >= min_peers
     return median.where(enough), scale.where(enough)
