@@ -12,7 +12,8 @@ Mapping (see the adapter section of the report and ``shared/data/README.md``):
   start/end_reading = old/new_index; ``multiplier`` = counter_coefficient; kwh_tier_1..4 =
   consommation_level_1..4 and ``kwh_billed`` their sum; ``period_months`` = months_number;
   meter_status = counter_statue; reading_remark = reading_remarque; tariff_code = tarif_type;
-  counter_code and counter_type kept as extra columns.
+  counter_code and counter_type kept as extra columns; ``meter_model`` = counter_code (the
+  meter's model code: the bills family counts its changes).
 * target -> inspections: one per labelled client on 2020-01-15 (after every invoice: labels
   carry no detection date), theft if target == 1 else clean, selection unknown. Unlabelled
   clients get none.
@@ -107,6 +108,7 @@ def convert_bills(invoices: pd.DataFrame) -> pd.DataFrame:
             "meter_type": counter_type.map(METER_TYPES).fillna("other"),
             "counter_type": counter_type,
             "counter_code": invoices["counter_code"].astype(str),
+            "meter_model": invoices["counter_code"].astype(str),
         }
     ).reset_index(drop=True)
 

@@ -5,7 +5,9 @@ multiplier; does the index go backwards, stand still or break its chain; was the
 replaced and did consumption change afterwards; were readings estimated or the meter status
 abnormal; were periods longer than usual; is all energy in the first tier despite a large
 total; did consumption fall in the last periods against the customer's own history; were
-periods billed 0 kWh while the index advanced. Consumption features use electricity meters
+periods billed 0 kWh while the index advanced; where the index stood when billing began (an old
+meter taken over) and how high it went; did the meter's model code change under the same meter
+number; how long after the connection did billing start. Consumption features use electricity meters
 (bills without a ``meter_type`` column count as electricity); a client's gas meters (STEG) give
 the gas trend that the electricity trend is compared with.
 
@@ -36,15 +38,15 @@ NORMAL_CODES = frozenset({"0", "normal", "正常", "ok", "n"})
 _FEATURES = [
     # name, unit, risky, meaning_en, meaning_zh, reason_en, reason_zh
     ("bill_count", "count", "either", "number of bills", "抄表账单数",
-     "{value} bills on record", "共有{value}张抄表账单"),
+     "{value} bills on record (peers {peer})", "共有{value}张抄表账单（同类用户{peer}张）"),
     ("bill_meter_count", "count", "high", "number of meters billed", "计费电能表数量",
      "{value} meters billed (peers {peer})", "计费电能表{value}块（同类用户{peer}块）"),
     ("bill_gas_meter_count", "count", "either", "number of gas meters of the client", "燃气表数量",
      "{value} gas meters", "燃气表{value}块"),
     ("bill_tenure_months", "months", "either", "months since the first bill", "自首张账单以来的月数",
-     "first bill {value} months ago", "首张账单在{value}个月前"),
+     "first bill {value} months ago (peers {peer})", "首张账单在{value}个月前（同类用户{peer}个月）"),
     ("bill_months_since_last", "months", "high", "months since the last bill", "距最近一次账单的月数",
-     "no bill for {value} months", "已有{value}个月没有账单"),
+     "no bill for the last {value} months", "最近{value}个月没有账单"),
     ("bill_identity_mismatch_share", "share", "high",
      "share of bills whose billed energy differs from (end - start) x multiplier",
      "结算电量与(止码-起码)×倍率不符的账单占比",
@@ -74,24 +76,26 @@ _FEATURES = [
      "{value}的账单起码与上期止码不衔接"),
     ("bill_spike_count", "count", "high",
      "bills with kWh per month above 5 times the customer's median", "月均电量超过本户中位数5倍的账单数",
-     "{value} bills jump above 5 times the usual consumption", "有{value}张账单电量突增至平时的5倍以上"),
+     "{value} bills jump above 5 times the customer's median kWh per month", "有{value}张账单电量突增至平时的5倍以上"),
     ("bill_meter_replacements", "count", "high", "electricity meter replacements (new meter ids)",
-     "电能表更换次数（出现新表号）", "the meter was replaced {value} times", "电能表更换过{value}次"),
+     "电能表更换次数（出现新表号）", "{value} electricity meter replacements (new meter numbers on the bills)",
+     "电能表更换过{value}次（账单上出现新表号）"),
     ("bill_after_replacement_ratio", "ratio", "either",
      "kWh per month after the last meter replacement over before it", "最近一次换表后与换表前的月均电量之比",
-     "consumption after the last meter replacement is {value} of before",
+     "the new meter bills {value} of the kWh per month the old meter billed",
      "最近一次换表后电量为换表前的{value}"),
     ("bill_months_since_replacement", "months", "either",
      "months since the electricity meter was last replaced", "距最近一次更换电能表的月数",
-     "the meter was replaced {value} months ago", "{value}个月前更换过电能表"),
+     "the electricity meter was replaced {value} months ago (a new meter number on the bills)",
+     "{value}个月前更换过电能表（账单出现新表号）"),
     ("bill_gas_meter_replacements", "count", "high", "gas meter replacements (new meter ids)",
      "燃气表更换次数", "the gas meter was replaced {value} times", "燃气表更换过{value}次"),
     ("bill_gas_after_replacement_ratio", "ratio", "either",
      "gas per month after the last gas meter replacement over before it", "最近一次换燃气表后与换表前的月均用量之比",
      "gas use after the last gas meter replacement is {value} of before", "最近一次换燃气表后用量为换表前的{value}"),
     ("bill_reading_gap_max_months", "months", "high", "longest gap between two readings of one meter",
-     "同一表计两次抄表之间的最长间隔（月）", "the meter went {value} months without a reading",
-     "有{value}个月未抄表"),
+     "同一表计两次抄表之间的最长间隔（月）", "one meter went {value} months between two readings",
+     "同一表计两次抄表相隔{value}个月"),
     ("bill_per_year", "count", "either", "bills per year since the first bill", "每年账单数",
      "{value} bills a year (peers {peer})", "每年{value}张账单（同类用户{peer}）"),
     ("bill_status_abnormal_share", "share", "high", "share of bills with a non-normal meter status",
@@ -107,7 +111,7 @@ _FEATURES = [
      "share of bills in the last 12 months with an unusual reading remark", "近12个月抄表备注异常的账单占比",
      "unusual reading remarks on {value} of bills in the last 12 months", "近12个月{value}的账单抄表备注异常"),
     ("bill_remark_kinds", "count", "high", "distinct reading remarks used", "出现过的抄表备注种类数",
-     "{value} different reading remarks", "出现过{value}种抄表备注"),
+     "the reader wrote {value} different reading remarks", "抄表员写过{value}种抄表备注"),
     ("bill_period_months_mean", "months", "high", "mean billing period length", "平均计费周期（月）",
      "billing periods last {value} months on average (peers {peer})", "平均计费周期{value}个月（同类用户{peer}个月）"),
     ("bill_long_period_share", "share", "high", "share of bills covering more months than usual",
@@ -118,9 +122,9 @@ _FEATURES = [
     ("bill_tier2_share", "share", "low", "share of energy billed in tier 2", "第二阶梯电量占比",
      "{value} of the energy is billed in tier 2 (peers {peer})", "第二阶梯电量占{value}（同类用户{peer}）"),
     ("bill_tier3_share", "share", "low", "share of energy billed in tier 3", "第三阶梯电量占比",
-     "{value} of the energy is billed in tier 3", "第三阶梯电量占{value}"),
+     "{value} of the energy is billed in tier 3 (peers {peer})", "第三阶梯电量占{value}（同类用户{peer}）"),
     ("bill_tier4_share", "share", "low", "share of energy billed in tier 4", "第四阶梯电量占比",
-     "{value} of the energy is billed in tier 4", "第四阶梯电量占{value}"),
+     "{value} of the energy is billed in tier 4 (peers {peer})", "第四阶梯电量占{value}（同类用户{peer}）"),
     ("bill_tier1_only_large_share", "share", "high",
      "share of bills with all energy in tier 1 although the monthly total is large",
      "电量较大却全部计入第一阶梯的账单占比",
@@ -132,20 +136,21 @@ _FEATURES = [
      "近12个月月均结算电量", "billed {value} kWh per month in the last 12 months (peers {peer})",
      "近12个月月均结算电量{value}千瓦时（同类用户{peer}）"),
     ("bill_kwh_per_month_max", "kwh", "either", "highest kWh per month of one bill", "单张账单最高月均电量",
-     "highest bill {value} kWh per month", "单期最高月均电量{value}千瓦时"),
+     "the highest bill was {value} kWh per month (peers {peer})", "单期最高月均电量{value}千瓦时（同类用户{peer}）"),
     ("bill_kwh_per_month_min", "kwh", "low", "lowest kWh per month of one bill", "单张账单最低月均电量",
-     "lowest bill {value} kWh per month", "单期最低月均电量{value}千瓦时"),
+     "the lowest bill was {value} kWh per month (peers {peer})", "单期最低月均电量{value}千瓦时（同类用户{peer}）"),
     ("bill_kwh_per_month_cv", "ratio", "high", "variation of kWh per month between bills (std / mean)",
-     "各期月均电量的变异系数", "consumption varies by {value} between bills", "各期电量波动幅度{value}"),
+     "各期月均电量的变异系数", "billed kWh per month swings by {value} between bills (std/mean; peers {peer})",
+     "各期月均电量波动幅度{value}（标准差/均值；同类用户{peer}）"),
     ("bill_trend_last4", "ratio", "low", "kWh per month of the last 4 bills over the earlier bills",
      "最近4期月均电量与此前各期之比",
      "the last 4 periods billed {value} of the customer's earlier consumption",
      "最近4个抄表周期的电量为本户以往的{value}"),
     ("bill_trend_12m", "ratio", "low", "kWh per month in the last 12 months over the 12 months before",
-     "近12个月与前12个月月均电量之比", "the last 12 months billed {value} of the year before",
+     "近12个月与前12个月月均电量之比", "the last 12 months billed {value} of the kWh per month of the year before",
      "近12个月电量为上一年的{value}"),
     ("bill_zero_share", "share", "high", "share of bills with 0 kWh", "结算电量为0的账单占比",
-     "{value} of bills are 0 kWh", "{value}的账单结算电量为0"),
+     "{value} of the electricity bills are 0 kWh (peers {peer})", "{value}的电费账单结算电量为0（同类用户{peer}）"),
     ("bill_zero_last4", "count", "high", "bills with 0 kWh among the last 4", "最近4期中结算电量为0的期数",
      "billed 0 kWh for {value} of the last 4 periods", "最近4个抄表周期中有{value}个结算电量为0"),
     ("bill_zero_advancing_last4", "count", "high",
@@ -156,7 +161,7 @@ _FEATURES = [
      "结算电量为0但表码走动的账单数", "billed 0 kWh {value} times while the index advanced",
      "有{value}张账单结算电量为0但表码仍在走"),
     ("bill_gas_kwh_per_month", "kwh", "either", "gas consumption per month (same units as billed)",
-     "月均燃气用量", "gas use {value} per month", "月均燃气用量{value}"),
+     "月均燃气用量", "gas billed {value} per month (peers {peer})", "月均燃气用量{value}（同类用户{peer}）"),
     ("bill_gas_kwh_per_month_cv", "ratio", "high", "variation of gas per month between gas bills",
      "各期燃气月均用量的变异系数", "gas use varies by {value} between bills", "各期燃气用量波动幅度{value}"),
     ("bill_gas_zero_share", "share", "high", "share of gas bills with zero use", "燃气用量为0的账单占比",
@@ -174,6 +179,30 @@ _FEATURES = [
      "the multiplier changed {value} times", "倍率变更过{value}次"),
     ("bill_tariff_codes", "count", "high", "distinct tariff codes billed", "执行过的电价码种数",
      "billed under {value} different tariffs", "执行过{value}种电价"),
+    ("bill_first_start_index", "kwh", "either",
+     "start index of the customer's first electricity bill (what the meter showed when billing began)",
+     "首张电费账单的起码（开始计费时表计示数）",
+     "the first bill started at index {value} (peers {peer})", "首张账单起码为{value}（同类用户{peer}）"),
+    ("bill_end_index_max", "kwh", "either", "highest end index on the electricity bills",
+     "电费账单上的最大止码", "the electricity index reached {value} (peers {peer})",
+     "电能表止码最高达到{value}（同类用户{peer}）"),
+    ("bill_meter_model_count", "count", "high",
+     "distinct meter model codes billed (all meters of the customer)", "账单上出现过的表计型号（表型代码）种数",
+     "{value} different meter model codes on the bills (peers {peer})",
+     "账单上出现过{value}种表计型号代码（同类用户{peer}种）"),
+    ("bill_meter_model_changes", "count", "high",
+     "times the meter model code changed on the same meter number", "同一表号的表计型号代码变更次数",
+     "{value} changes of the meter model code under the same meter number",
+     "同一表号下表计型号代码变更{value}次"),
+    ("bill_tier3_max_kwh", "kwh", "either", "highest tier-3 energy of one electricity bill",
+     "单张电费账单的最高第三阶梯电量", "one bill put {value} kWh in tier 3 (peers {peer})",
+     "单张账单第三阶梯电量最高{value}千瓦时（同类用户{peer}）"),
+    ("bill_first_bill_after_connection_months", "months", "either",
+     "months from the connection date to the first bill", "从立户日期到首张账单的月数",
+     "the first bill came {value} months after the connection date",
+     "立户{value}个月后才有首张账单"),
+    ("bill_gas_count", "count", "either", "number of gas bills", "燃气账单数",
+     "{value} gas bills on record (peers {peer})", "共有{value}张燃气账单（同类用户{peer}张）"),
 ]
 
 for _name, _unit, _risky, _men, _mzh, _ren, _rzh in _FEATURES:
@@ -237,6 +266,7 @@ def _prepare(
         codes, labels[kind] = pd.factorize(_column(bills, column).astype("str"), sort=True)
         text[kind] = codes[order]
     tariff = _codes(_column(bills, "tariff_code", "").astype("str"))[order]
+    model = _codes(_column(bills, "meter_model").astype("str"))[order]  # -1: no model code
 
     has_index = ~np.isnan(start) & ~np.isnan(end)
     expected = (end - start) * mult
@@ -246,6 +276,7 @@ def _prepare(
     same_meter = np.r_[False, (cust[1:] == cust[:-1]) & (meter[1:] == meter[:-1])]
     previous_end = _where(same_meter, np.r_[np.nan, end[:-1]])
     previous_mult = _where(same_meter, np.r_[np.nan, mult[:-1]])
+    previous_model = np.where(same_meter, np.r_[-1, model[:-1]], -1)
     unbilled = (start - previous_end) * mult
     recent = read_date > (as_of_end - pd.Timedelta(days=RECENT_DAYS)).to_datetime64()
     b = pd.DataFrame(
@@ -262,6 +293,8 @@ def _prepare(
             "gas": (meter_type == "gas").to_numpy()[order],
             **{f"tier{i}": _numbers(bills, f"kwh_tier_{i}")[order] for i in range(1, 5)},
             "tariff": np.where(tariff >= 0, tariff, np.nan),  # NaN: not counted by nunique
+            "model": np.where(model >= 0, model, np.nan),
+            "model_change": _where((previous_model >= 0) & (model >= 0), model != previous_model),
             "status": text["status"],
             "remark": text["remark"],
             "remark_code": np.where(text["remark"] >= 0, text["remark"], np.nan),
@@ -352,6 +385,31 @@ def _consumption(e: pd.DataFrame, n: int, prefix: str = "") -> pd.DataFrame:
         out[f"tier{i}_share"] = _ratio(tiers[f"tier{i}"], tier_total)
     out["zero_adv_count"] = g["zero_advancing"].sum()
     return out
+
+
+def _index_levels(e: pd.DataFrame, n: int) -> dict[str, pd.Series]:
+    """Where the electricity index stood: at the first bill (by date), at its highest; and the
+    largest tier-3 energy of one bill. A meter's index is its odometer: a first bill far above 0
+    is an old meter taken over, a high maximum a meter that has counted for long."""
+    index = pd.RangeIndex(n)
+    by_date = e.sort_values(["cust", "read_date"], kind="stable")
+    return {
+        "bill_first_start_index": by_date.groupby("cust", sort=False)["start"].first().reindex(index),
+        "bill_end_index_max": e.groupby("cust", sort=False)["end"].max().reindex(index),
+        "bill_tier3_max_kwh": e.groupby("cust", sort=False)["tier3"].max().reindex(index),
+    }
+
+
+def _months_after_connection(first_bill: pd.Series, ids: pd.Index, customers: pd.DataFrame) -> pd.Series:
+    """Months from the customer's connection date to its first bill (NaN without a date).
+
+    ``first_bill`` is indexed by the customer's position in ``ids``."""
+    if "connect_date" not in customers.columns:
+        return pd.Series(np.nan, index=first_bill.index)
+    connected = pd.to_datetime(customers.set_index(customers["customer_id"].astype(str))["connect_date"])
+    connected = connected.reindex(ids).to_numpy()
+    days = (first_bill.sort_index().to_numpy() - connected) / np.timedelta64(1, "D")
+    return pd.Series(days / 30.4375, index=first_bill.sort_index().index)
 
 
 def _longest_gap(b: pd.DataFrame) -> pd.Series:
@@ -580,6 +638,9 @@ def bills_features(ctx: FeatureContext) -> pd.DataFrame | None:
         "bill_multiplier_max": g["mult"].max(),
         "bill_multiplier_changes": g["mult_change"].sum(min_count=1),
         "bill_tariff_codes": g["tariff"].nunique().astype(float),
+        "bill_meter_model_count": g["model"].nunique().astype(float).where(g["model"].count() > 0),
+        "bill_meter_model_changes": g["model_change"].sum(min_count=1),
+        "bill_first_bill_after_connection_months": _months_after_connection(first, ids, ctx.customers),
     }
     elec = b[~b["gas"]]
     cons = _consumption(elec, n)
@@ -601,6 +662,7 @@ def bills_features(ctx: FeatureContext) -> pd.DataFrame | None:
         "bill_zero_last4": cons["zero_last4"],
         "bill_zero_advancing_last4": cons["zero_adv_last4"],
         "bill_zero_advancing_count": cons["zero_adv_count"],
+        **_index_levels(elec, n),
     }
     gas = b[b["gas"]]
     if len(gas):
@@ -613,6 +675,7 @@ def bills_features(ctx: FeatureContext) -> pd.DataFrame | None:
             "bill_gas_zero_share": gas_cons["zero_share"],
             "bill_elec_vs_gas_trend": _ratio(cons["trend_last4"], gas_cons["trend_last4"]),
             "bill_gas_meter_replacements": gas_repl["replacements"],
+            "bill_gas_count": gas.groupby("cust", sort=False).size().reindex(index).astype(float),
             "bill_gas_after_replacement_ratio": gas_repl["after_ratio"],
         }
     inputs = _norm_inputs(b, labels, n)
