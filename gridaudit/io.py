@@ -160,9 +160,96 @@ def read_table(
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     key = list(TABLES[table].key) if table in TABLES else []
     key = [k for k in key if k in frame.columns]
-    if key:
-        frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    if key and not is_sorted_by(frame, key):
+        order = run_order(frame, key)
+        if order is not None:
+            frame = frame.take(order).reset_index(drop=True)
+        else:
+            frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
     return frame
+
+
+def _comparable(column: pd.Series):
+    """The column as an Arrow or numpy array that compares like ``sort_values`` orders it, or
+    None when that is not certain (missing values, objects, categories)."""
+    if column.isna().any():
+        return None
+    if pd.api.types.is_string_dtype(column.dtype) and hasattr(column.array, "__arrow_array__"):
+        import pyarrow as pa
+
+        return pa.chunked_array(column.array.__arrow_array__())  # UTF-8 bytes: code-point order
+    if pd.api.types.is_datetime64_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
+        if isinstance(column.dtype, np.dtype):
+            return column.to_numpy()
+    return None
+
+
+def _neighbours(values) -> tuple[np.ndarray, np.ndarray]:
+    """For each row but the first: is it less than, and equal to, the row before it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    later, earlier = values[1:], values[:-1]
+    if isinstance(values, pa.ChunkedArray):
+        return pc.less(later, earlier).to_numpy(), pc.equal(later, earlier).to_numpy()
+    return later < earlier, later == earlier
+
+
+def is_sorted_by(frame: pd.DataFrame, key: list[str], tied: np.ndarray | None = None) -> bool:
+    """Whether the rows already stand in ``key`` order, so a stable sort would change nothing.
+
+    Checking neighbours costs a fraction of the sort, which copies every column of millions of
+    readings. False whenever the answer is not certain (missing keys, object or category keys):
+    the caller then sorts. ``tied``: which neighbours to compare (default all).
+    """
+    if len(frame) < 2:
+        return True
+    tied = np.ones(len(frame) - 1, dtype=bool) if tied is None else tied.copy()
+    for name in key:  # ``tied``: neighbours equal on the key columns so far
+        values = _comparable(frame[name])
+        if values is None:
+            return False
+        less, equal = _neighbours(values)
+        if (tied & less).any():
+            return False
+        tied &= equal
+        if not tied.any():
+            return True
+    return True
+
+
+def run_order(frame: pd.DataFrame, key: list[str]) -> np.ndarray | None:
+    """Row order of a stable sort by ``key`` when the rows come in runs, or None.
+
+    Parts written per customer hold each customer's rows together and in date order, with the
+    customers in any order (the synthetic and chunked writers do). Then sorting is ordering the
+    runs by their first key, one value per run: a sort of thousands of ids instead of millions of
+    rows. None unless every value of the first key forms a single run whose rows are already in
+    the order of the rest of the key; the caller then sorts.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = _comparable(frame[key[0]])
+    if first is None or len(frame) < 2:
+        return None
+    _, same = _neighbours(first)
+    if not is_sorted_by(frame, key[1:], tied=same):
+        return None
+    starts = np.flatnonzero(np.r_[True, ~same])
+    heads = first.take(pa.array(starts)) if isinstance(first, pa.ChunkedArray) else first[starts]
+    if isinstance(heads, pa.ChunkedArray):
+        if pc.count_distinct(heads).as_py() != len(starts):
+            return None
+        by_head = pc.sort_indices(heads).to_numpy()
+    else:
+        if len(np.unique(heads)) != len(starts):
+            return None
+        by_head = np.argsort(heads, kind="stable")
+    lengths = np.diff(np.r_[starts, len(frame)])[by_head]
+    # each run's rows in place: its start, then +1 along the run
+    shift = np.repeat(starts[by_head] - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(len(frame)) + shift
 
 
 def read_tables(warehouse: str | Path, buckets: list[int] | None = None) -> dict[str, pd.DataFrame]:

@@ -71,10 +71,15 @@ class CustomerFeatureBuilder:
             else None
         )
 
-    def context(self, as_of: str | pd.Period, group_pass: bool = False) -> FeatureContext:
+    def context(
+        self, as_of: str | pd.Period, group_pass: bool = False, *, raw_readings: bool = True
+    ) -> FeatureContext:
+        """The families' view as of a month; ``raw_readings=False`` leaves the readings table out
+        (the families read the pivoted curve, and cutting millions of rows copies them)."""
         month = parse_month(as_of)
         end = month_end(month)
-        cut = cut_tables(self.tables, month, self.config)
+        tables = self.tables if raw_readings else {k: v for k, v in self.tables.items() if k != "readings"}
+        cut = cut_tables(tables, month, self.config)
         customers = cut["customers"].reset_index(drop=True)
         curve = None
         if self._curve is not None:
@@ -86,11 +91,16 @@ class CustomerFeatureBuilder:
             population = cut_tables({"customers": self.population}, month, self.config)["customers"]
         return FeatureContext(month, end, customers, cut, curve, self.config, population, group_pass)
 
+    def release_readings(self) -> None:
+        """Forget the raw readings: they are pivoted into the curve, which is all the families
+        read. A bucket build is for one month, and millions of rows need not wait for it."""
+        self.tables = {k: v for k, v in self.tables.items() if k != "readings"}
+
     def build_partial(self, as_of: str | pd.Period) -> pd.DataFrame:
         """Pass 1: every family over this builder's customers, group statistics left as inputs."""
         from .families import FAMILIES
 
-        ctx = self.context(as_of, group_pass=True)
+        ctx = self.context(as_of, group_pass=True, raw_readings=False)
         index = ctx.customer_index
         parts = [
             ctx.customers.set_index(index)[list(CATEGORY_FEATURES)].astype("category"),
@@ -120,7 +130,8 @@ def finish_customer_features(partial: pd.DataFrame, customers: pd.DataFrame) -> 
     was split, and the category columns get the levels of everyone.
     """
     ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
-    frame = partial.copy() if partial.index.equals(ids) else partial.reindex(ids)
+    # copy-on-write: a shallow copy, whose new columns never reach the caller's frame
+    frame = partial.copy(deep=False) if partial.index.equals(ids) else partial.reindex(ids)
     customers = customers.reset_index(drop=True)
     categories = customers[list(CATEGORY_FEATURES)].astype("category").set_axis(frame.index)
     for column in CATEGORY_FEATURES:

@@ -28,6 +28,9 @@ WINDOW_DAYS = 90
 MIN_SHARED_DAYS = 14  # days with both the customer's and the peer curve's value
 MIN_PEERS = 3  # other accounts read on a day for that day's peer mean to count
 FIXED_POINT = 1_000_000  # group totals in micro-kWh: int64 holds 9e12 kWh per group and day
+# Pass 2 works this many customers at a time: about ten float64 copies of a chunk's window
+# (8192 x 90 x 8 bytes = 6 MB each) instead of ten copies of everyone's (720 MB each at 1M).
+CHUNK_ROWS = 8192
 SCOPES = {
     "area": ("of the same tariff category in the same area", "同台区同类用户"),
     "company": ("of the same tariff category in the whole company", "全公司同类用户"),
@@ -66,21 +69,42 @@ def group_codes(*keys: pd.Series) -> np.ndarray:
     return np.where(missing, -1, codes).astype(np.int64)
 
 
+def _fixed_point(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of kWh as float64 (C order), whether each day was read, and the day's micro-kWh (0 if not)."""
+    # rows contiguous: numpy sums a row of a column-major array in another order (another last
+    # digit), and pass 2 gets either layout depending on how the partial frames were put together
+    window = np.ascontiguousarray(window, dtype=float)
+    known = np.isfinite(window)
+    fixed = np.where(known, np.rint(np.where(known, window, 0.0) * FIXED_POINT), 0.0).astype(np.int64)
+    return window, known, fixed
+
+
+def _row_chunks(n_rows: int, chunk_rows: int) -> list[slice]:
+    return [slice(start, min(start + chunk_rows, n_rows)) for start in range(0, n_rows, max(chunk_rows, 1))]
+
+
 def _group_day_totals(
-    fixed: np.ndarray, known: np.ndarray, codes: np.ndarray
+    window: np.ndarray, codes: np.ndarray, chunk_rows: int = CHUNK_ROWS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per group code and day: summed micro-kWh and number of accounts read (rows with code >= 0)."""
+    """Per group code and day: summed micro-kWh and number of accounts read (rows with code >= 0).
+
+    Added ``chunk_rows`` rows at a time: integer sums are exact, so the totals are the same for
+    any chunking, and memory holds one chunk's fixed-point copy instead of everyone's.
+    """
     n_groups = int(codes.max()) + 1 if len(codes) and codes.max() >= 0 else 0
-    sums = np.zeros((n_groups, fixed.shape[1]), dtype=np.int64)
-    counts = np.zeros((n_groups, fixed.shape[1]), dtype=np.int64)
-    rows = np.flatnonzero(codes >= 0)
-    if len(rows) == 0:
-        return sums, counts
-    order = rows[np.argsort(codes[rows], kind="stable")]
-    ordered = codes[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sums[ordered[starts]] = np.add.reduceat(fixed[order], starts, axis=0)
-    counts[ordered[starts]] = np.add.reduceat(known[order].astype(np.int64), starts, axis=0)
+    sums = np.zeros((n_groups, window.shape[1]), dtype=np.int64)
+    counts = np.zeros((n_groups, window.shape[1]), dtype=np.int64)
+    for chunk in _row_chunks(len(window), chunk_rows):
+        part = codes[chunk]
+        rows = np.flatnonzero(part >= 0)
+        if len(rows) == 0:
+            continue
+        _, known, fixed = _fixed_point(window[chunk])
+        order = rows[np.argsort(part[rows], kind="stable")]
+        ordered = part[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        sums[ordered[starts]] += np.add.reduceat(fixed[order], starts, axis=0)
+        counts[ordered[starts]] += np.add.reduceat(known[order].astype(np.int64), starts, axis=0)
     return sums, counts
 
 
@@ -108,29 +132,35 @@ def row_correlation(x: np.ndarray, y: np.ndarray, use: np.ndarray, min_days: int
 
 
 def peer_curve_correlation(
-    window: np.ndarray, codes: np.ndarray, min_peers: int = MIN_PEERS, min_days: int = MIN_SHARED_DAYS
+    window: np.ndarray,
+    codes: np.ndarray,
+    min_peers: int = MIN_PEERS,
+    min_days: int = MIN_SHARED_DAYS,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> np.ndarray:
     """Each row's correlation with the mean curve of the other rows of its group code.
 
-    ``window``: customers x days kWh (NaN = not collected); ``codes``: group per row, -1 = none.
-    A day enters a row's correlation when the row was read and at least ``min_peers`` others of
-    its group were.
+    ``window``: customers x days kWh (NaN = not collected, float32 or float64); ``codes``: group
+    per row, -1 = none. A day enters a row's correlation when the row was read and at least
+    ``min_peers`` others of its group were. Rows are worked ``chunk_rows`` at a time (each row's
+    value depends only on its own row and the group totals), so pass 2 over a million customers
+    holds a few float64 copies of one chunk, not of everyone's window.
     """
-    # rows contiguous: numpy sums a row of a column-major array in another order (another last
-    # digit), and pass 2 gets either layout depending on how the partial frames were put together
-    window = np.ascontiguousarray(window, dtype=float)
-    known = np.isfinite(window)
-    fixed = np.where(known, np.rint(np.where(known, window, 0.0) * FIXED_POINT), 0.0).astype(np.int64)
-    sums, counts = _group_day_totals(fixed, known, codes)
+    codes = np.asarray(codes, dtype=np.int64)
+    sums, counts = _group_day_totals(window, codes, chunk_rows)
+    out = np.full(len(window), np.nan)
     if sums.shape[0] == 0:
-        return np.full(len(window), np.nan)
-    group = np.maximum(codes, 0)
-    peer_sum = sums[group] - fixed  # leave the customer itself out
-    peer_count = counts[group] - known
-    use = known & (peer_count >= max(min_peers, 1)) & (codes >= 0)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        peer_mean = peer_sum / (peer_count * float(FIXED_POINT))
-    return row_correlation(window, peer_mean, use, min_days)
+        return out
+    for chunk in _row_chunks(len(window), chunk_rows):
+        part, known, fixed = _fixed_point(window[chunk])
+        group = np.maximum(codes[chunk], 0)
+        peer_sum = sums[group] - fixed  # leave the customer itself out
+        peer_count = counts[group] - known
+        use = known & (peer_count >= max(min_peers, 1)) & (codes[chunk] >= 0)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            peer_mean = peer_sum / (peer_count * float(FIXED_POINT))
+        out[chunk] = row_correlation(part, peer_mean, use, min_days)
+    return out
 
 
 def peer_correlations(window: np.ndarray, customers: pd.DataFrame, **kwargs) -> pd.DataFrame:
@@ -150,7 +180,9 @@ def curve_peers_group_features(frame: pd.DataFrame, customers: pd.DataFrame) -> 
     """Pass 2: the correlations over every customer (``customers`` aligned with ``frame``)."""
     if WINDOW_INPUTS[0] not in frame.columns:
         return None
-    window = frame[WINDOW_INPUTS].to_numpy(dtype=float)
+    # float32 as pass 1 handed it over (exact: the values were float32 there); each chunk is
+    # widened to float64 on its own
+    window = frame[WINDOW_INPUTS].to_numpy(dtype=np.float32)
     return peer_correlations(window, customers).set_axis(frame.index)
 
 
