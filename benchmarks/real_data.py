@@ -15,6 +15,12 @@ Usage (from the repository root):
     .venv/bin/python benchmarks/real_data.py --quick         # 2 folds on a 30% customer sample
     .venv/bin/python benchmarks/real_data.py --only steg --json out.json
     .venv/bin/python benchmarks/real_data.py --steg-list 15  # also: top of the unlabelled clients' list
+    .venv/bin/python benchmarks/real_data.py --only sgcc --tune 20  # nested Optuna tuning per fold
+
+--tune N (nested): inside each outer fold, N Optuna trials on 3 stratified group folds of that
+fold's *training part only* (gridaudit.training.tune.tune_grouped; inner fits stop early on a
+group fifth of the inner training part), then gridaudit is fitted on the training part with the
+best parameters and scored on the outer test part, which tuning never sees.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from gridaudit.features import CustomerFeatureBuilder
 from gridaudit.model import RiskModel
 from gridaudit.scoring.reasons import peer_medians, reason_features, top_reasons
 from gridaudit.training.metrics import ranking_report
+from gridaudit.training.tune import tune_grouped
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -56,6 +63,9 @@ BASELINE_PARAMS = dict(
 STEG_AS_OF = "2019-12"
 DROP_FEATURES: tuple[str, ...] = ()
 LEARNING_RATE = 0.02  # slower than the default 0.05: early stopping on AP peaks too soon otherwise
+TUNE_TRIALS = 0  # --tune N: nested Optuna trials per outer fold (0: default parameters)
+TUNE_INNER_FOLDS = 3
+TUNE_ROUNDS, TUNE_STOPPING = 1000, 50  # inner fits: at most 1000 trees, stop after 50 without gain
 
 log = logging.getLogger("real_data")
 
@@ -114,20 +124,49 @@ def fit_baseline(X: pd.DataFrame, y: np.ndarray, X_test: pd.DataFrame) -> np.nda
 
 
 def fit_gridaudit(
-    X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, X_test: pd.DataFrame, config: Config
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    X_test: pd.DataFrame,
+    config: Config,
+    tuned: dict | None = None,
 ) -> tuple[np.ndarray, RiskModel]:
-    """RiskModel with early stopping on one stratified group fold of the training part."""
+    """RiskModel with early stopping on one stratified group fold of the training part;
+    ``tuned`` (Optuna's best, from this training part only) overrides the default settings."""
     inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=config.seed)
     fit_idx, stop_idx = next(inner.split(X, y, groups))
-    params = {
-        "learning_rate": LEARNING_RATE,
-        "num_leaves": config.num_leaves,
-        "min_child_samples": config.min_child_samples,
-        "num_threads": THREADS,
-    }
+    params = (
+        {
+            "learning_rate": LEARNING_RATE,
+            "num_leaves": config.num_leaves,
+            "min_child_samples": config.min_child_samples,
+        }
+        | dict(tuned or {})
+        | {"num_threads": THREADS}
+    )
     model = RiskModel(params=params, num_boost_round=2000, early_stopping_rounds=200, seed=config.seed)
     model.fit(X.iloc[fit_idx], y[fit_idx], eval_set=(X.iloc[stop_idx], y[stop_idx]))
     return model.raw_score(X_test), model
+
+
+def tune_on_training_part(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, config: Config) -> dict:
+    """Nested tuning: Optuna on stratified group folds of one outer fold's training part."""
+    result = tune_grouped(
+        X.reset_index(drop=True),
+        y,
+        groups,
+        config,
+        TUNE_TRIALS,
+        n_folds=TUNE_INNER_FOLDS,
+        storage=None,  # in memory: a fresh study per outer fold
+        early_stopping_rounds=TUNE_STOPPING,
+        num_boost_round=TUNE_ROUNDS,
+        base_params={"num_threads": THREADS},
+    )
+    log.info(
+        "  inner mean AP %.3f, %d trials (%d pruned)", result.best_value, result.n_trials, result.n_pruned
+    )
+    return result.best_params
 
 
 # ----------------------------------------------------------------------------- CV
@@ -147,14 +186,20 @@ def cross_validate(
         gridaudit_X = gridaudit_X.drop(columns=dropped)
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     rows = {"baseline": [], "gridaudit": []}
-    importance = []
+    importance, chosen = [], []
     for k, (train, test) in enumerate(cv.split(gridaudit_X, y, groups)):
         assert not set(groups[train]) & set(groups[test]), "a group sits on both sides of a split"
         t0 = time.time()
         s_base = fit_baseline(baseline_X.iloc[train], y[train], baseline_X.iloc[test])
         t1 = time.time()
+        tuned = None
+        if TUNE_TRIALS:  # the outer test part is not passed: tuning cannot see it
+            tuned = tune_on_training_part(gridaudit_X.iloc[train], y[train], groups[train], config)
+            chosen.append(tuned)
+            params = ", ".join(f"{k}={v:.4g}" for k, v in tuned.items())
+            print(f"{name} fold {k + 1}: tuned in {time.time() - t1:.0f}s: {params}")
         s_ga, model = fit_gridaudit(
-            gridaudit_X.iloc[train], y[train], groups[train], gridaudit_X.iloc[test], config
+            gridaudit_X.iloc[train], y[train], groups[train], gridaudit_X.iloc[test], config, tuned
         )
         t2 = time.time()
         rows["baseline"].append(ranking_report(y[test], s_base))
@@ -183,6 +228,8 @@ def cross_validate(
         summary[model_name]["folds"] = frame[[k for k, _ in METRICS]].to_dict(orient="records")
     gain = pd.concat(importance, axis=1).mean(axis=1).sort_values(ascending=False)
     summary["top_features"] = (gain / gain.sum()).head(20).round(4).to_dict()
+    if chosen:
+        summary["tuned_params"] = chosen
     return summary
 
 
@@ -318,12 +365,21 @@ def main(argv: list[str] | None = None) -> int:
         help="also train on every labelled STEG dev client and print the top N unlabelled clients "
         "with their three reasons (what an auditor would read)",
     )
+    parser.add_argument(
+        "--tune",
+        type=int,
+        default=0,
+        metavar="N",
+        help="nested tuning: N Optuna trials on 3 stratified group folds of each outer training part, "
+        "then gridaudit fitted with the best settings (the outer test part never touches tuning)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     config = Config()
-    global DROP_FEATURES
+    global DROP_FEATURES, TUNE_TRIALS
     DROP_FEATURES = tuple(p for p in args.drop_features.split(",") if p)
+    TUNE_TRIALS = args.tune
     folds, sample = (2, 0.3) if args.quick else (args.folds, None)
     started = time.time()
     results = {}
@@ -337,7 +393,12 @@ def main(argv: list[str] | None = None) -> int:
         summary, n, positives = runner(path, folds, sample, config)
         summary["seconds"] = round(time.time() - t0, 1)
         results[name] = summary
-        print_table(name.upper() + (" (quick)" if args.quick else ""), summary, n, positives, folds)
+        label = (
+            name.upper()
+            + (" (quick)" if args.quick else "")
+            + (f" (tuned, {args.tune} trials)" if args.tune else "")
+        )
+        print_table(label, summary, n, positives, folds)
         print(f"{name.upper()}: {summary['seconds']:.0f}s")
     if args.steg_list and args.steg.exists():
         listing = steg_unlabelled_list(args.steg, args.steg_list, config)

@@ -147,7 +147,9 @@ def train(
         None,
         "--tune",
         min=1,
-        help="First try this many LightGBM settings (Optuna) on the months before the held-out ones; "
+        help="First try this many LightGBM settings (Optuna) on the months before the held-out ones "
+        "(results without dates, e.g. all recorded on one day: on 3 folds of the training customers, "
+        "copies of a customer kept together); "
         "the study is kept in optuna.db beside the tracking store and resumes on the next --tune.",
     ),
     engine: str = typer.Option(None, "--engine", help=ENGINE_HELP),
