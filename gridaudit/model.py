@@ -45,6 +45,36 @@ def _is_category_like(series: pd.Series) -> bool:
     )
 
 
+def category_columns(X: pd.DataFrame) -> list[str]:
+    """The columns RiskModel treats as categories (pandas categories, text), in frame order."""
+    return [str(c) for c in X.columns if _is_category_like(X[c])]
+
+
+def category_levels(X: pd.DataFrame, columns: list[str]) -> dict[str, list[str]]:
+    """The levels RiskModel stores per category column: the distinct non-missing values as text,
+    sorted. The union of the levels of row blocks, sorted, equals the levels of their concat."""
+    return {col: sorted(X[col].dropna().astype(str).unique().tolist()) for col in columns}
+
+
+def encode_features(X: pd.DataFrame, feature_names: list[str], levels: dict[str, list[str]]) -> pd.DataFrame:
+    """``feature_names`` in that order as float columns; the category columns (the keys of
+    ``levels``) as fixed codes into their levels (unseen or missing -> NaN). Row by row, so
+    encoding row blocks apart and stacking them equals encoding them together."""
+    out = {}
+    for col in feature_names:
+        series = X[col]
+        if col in levels:
+            text = series.astype("object").where(series.notna(), None)
+            text = text.map(lambda v: None if v is None else str(v))
+            text = text.where(text.isin(levels[col]), None)  # unseen -> missing (pandas 4 refuses them)
+            codes = pd.Categorical(text, categories=levels[col]).codes.astype(float)
+            codes[codes < 0] = np.nan
+            out[col] = codes
+        else:
+            out[col] = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+    return pd.DataFrame(out, index=X.index, columns=feature_names)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -141,11 +171,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ schema
     def _learn_schema(self, X: pd.DataFrame) -> None:
         self.feature_names_ = [str(c) for c in X.columns]
-        self.categorical_features_ = [c for c in self.feature_names_ if _is_category_like(X[c])]
-        self.category_levels_ = {}
-        for col in self.categorical_features_:
-            values = X[col].dropna().astype(str)
-            self.category_levels_[col] = sorted(values.unique().tolist())
+        self.categorical_features_ = category_columns(X)
+        self.category_levels_ = category_levels(X, self.categorical_features_)
 
     def check_features(self, X: pd.DataFrame) -> None:
         """Raise a readable diff when ``X`` lacks model features or changed their kind."""
@@ -177,20 +204,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def encode(self, X: pd.DataFrame) -> pd.DataFrame:
         """Columns in training order; categories as fixed codes (unseen or missing -> NaN)."""
         self.check_features(X)
-        out = {}
-        for col in self.feature_names_:
-            series = X[col]
-            if col in self.categorical_features_:
-                levels = self.category_levels_[col]
-                text = series.astype("object").where(series.notna(), None)
-                text = text.map(lambda v: None if v is None else str(v))
-                text = text.where(text.isin(levels), None)  # unseen -> missing (pandas 4 refuses them)
-                codes = pd.Categorical(text, categories=levels).codes.astype(float)
-                codes[codes < 0] = np.nan
-                out[col] = codes
-            else:
-                out[col] = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
-        return pd.DataFrame(out, index=X.index, columns=self.feature_names_)
+        return encode_features(X, self.feature_names_, self.category_levels_)
 
     # ------------------------------------------------------------------ fit
     def _lgb_params(self) -> dict:
@@ -214,8 +228,35 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         ``fitter`` grows the trees from the encoded frames (:data:`BoosterFitter`); default
         :func:`fit_local_booster` (this process). Encoding, calibration and everything after
         stay here, so a booster grown elsewhere (e.g. on Dask) saves, scores and explains alike."""
-        y = np.asarray(y, dtype=float)
         self._learn_schema(X)
+        return self.fit_encoded(
+            self.encode(X),
+            np.asarray(y, dtype=float),
+            sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float),
+            eval_set=eval_set,
+            calibration_set=calibration_set,
+            fitter=fitter,
+        )
+
+    def fit_encoded(
+        self,
+        X_encoded,
+        y,
+        sample_weight=None,
+        eval_set: tuple[pd.DataFrame, np.ndarray] | None = None,
+        calibration_set: tuple[pd.DataFrame, np.ndarray] | None = None,
+        fitter: BoosterFitter | None = None,
+        schema: dict | None = None,
+    ) -> RiskModel:
+        """:meth:`fit` on training rows already encoded (:func:`encode_features`) with the model's
+        schema, or with ``schema`` (feature_names, categorical_features, category_levels, as
+        :meth:`meta` names them) when given. For rows that live elsewhere, e.g. as Dask partitions
+        on a cluster: ``X_encoded``, ``y`` and ``sample_weight`` go to ``fitter`` as they are; the
+        eval and calibration sets are ordinary frames in this process."""
+        if schema is not None:
+            self.feature_names_ = list(schema["feature_names"])
+            self.categorical_features_ = list(schema["categorical_features"])
+            self.category_levels_ = {c: list(v) for c, v in schema["category_levels"].items()}
         valid = None
         if eval_set is not None and self.early_stopping_rounds:
             Xv, yv = eval_set
@@ -224,9 +265,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                 valid = (self.encode(Xv), yv)
         self.booster_, self.best_iteration_ = (fitter or fit_local_booster)(
             self._lgb_params(),
-            self.encode(X),
+            X_encoded,
             y,
-            weight=None if sample_weight is None else np.asarray(sample_weight, dtype=float),
+            weight=sample_weight,
             categorical=list(self.categorical_features_),
             valid=valid,
             num_boost_round=self.num_boost_round,

@@ -11,15 +11,20 @@ from typer.testing import CliRunner
 
 from gridaudit.cli import commands  # noqa: F401  (registers the commands)
 from gridaudit.cli.app import app
-from gridaudit.config import Config
 from gridaudit.cluster import EngineError
+from gridaudit.config import Config
 from gridaudit.features import CustomerFeatureBuilder
-from gridaudit.model import RiskModel
+from gridaudit.model import RiskModel, category_levels, encode_features
 from gridaudit.months import parse_month
 from gridaudit.tracking import load_champion
-from gridaudit.training import build_examples, train_model
-from gridaudit.training.dask_fit import RankedClient, early_stopping_iteration, interleaved_parts
-from gridaudit.training.engines import ProcessMonths
+from gridaudit.training import build_examples, dask_fit, train_model
+from gridaudit.training.dask_fit import (
+    DaskBoosterFitter,
+    RankedClient,
+    early_stopping_iteration,
+    interleaved_parts,
+)
+from gridaudit.training.engines import DaskMonths, ProcessMonths
 
 # The tolerance for "as good as the local model": validation AUC within 0.05. Data-parallel
 # LightGBM finds bins from each worker's rows and draws bagging per worker, so its trees differ
@@ -66,6 +71,20 @@ def test_ranked_client_lists_parts_in_worker_order():
 )
 def test_early_stopping_iteration_follows_lightgbm_rule(curve, patience, best):
     assert early_stopping_iteration(curve, patience) == best
+
+
+def test_encoding_row_blocks_apart_equals_encoding_them_together():
+    """What lets the workers encode their own rows: levels of blocks united and sorted are the
+    levels of the whole, and the codes of a row do not depend on the other rows."""
+    first = pd.DataFrame({"area_id": ["A2", "A0", None], "kwh": [1.5, 2.0, np.nan]})
+    second = pd.DataFrame({"area_id": pd.Categorical(["A1", "A2"]), "kwh": [3.0, 4.0]}, index=[3, 4])
+    whole = pd.concat([first.astype({"area_id": "object"}), second.astype({"area_id": "object"})])
+    levels = {"area_id": sorted(set(category_levels(first, ["area_id"])["area_id"]) | {"A1", "A2"})}
+    assert levels == category_levels(whole, ["area_id"]) == {"area_id": ["A0", "A1", "A2"]}
+    stacked = pd.concat([encode_features(block, ["kwh", "area_id"], levels) for block in (first, second)])
+    pd.testing.assert_frame_equal(stacked, encode_features(whole, ["kwh", "area_id"], levels))
+    assert stacked["area_id"].tolist()[:2] == [2.0, 0.0] and np.isnan(stacked["area_id"].iloc[2])
+    assert stacked["area_id"].tolist()[3:] == [1.0, 2.0] and stacked.columns.tolist() == ["kwh", "area_id"]
 
 
 # ---------------------------------------------------------------- engine choice
@@ -247,3 +266,74 @@ def test_cli_train_on_an_existing_dask_cluster(two_workers, tmp_path, monkeypatc
     )
     assert res.exit_code == 0, res.output
     assert "engine: dask with 2 worker(s)" in res.output and "trained on 80 inspections" in res.output
+
+
+@pytest.mark.slow
+def test_dask_training_rows_never_come_to_the_client(two_workers, monkeypatch):
+    """Issue 8: examples that do not fit one machine. The months stay on the workers; only the
+    validation block is gathered; the trees grow from a Dask collection; and they are the trees
+    the gathered block would give (same rows on the same ranks, same levels, same codes)."""
+    import dask.dataframe as dd
+    from dask.distributed import Client
+
+    tables, builder = noisy_tables(n_customers=600, per_month=120, months=6)
+    # every third inspection a random pick with p = 0.25: weights 4 and 1 travel with their rows
+    random_pick = np.arange(len(tables["inspections"])) % 3 == 0
+    tables["inspections"] = tables["inspections"].assign(
+        selection=np.where(random_pick, "random", "targeted"),
+        inclusion_probability=np.where(random_pick, 0.25, np.nan),
+    )
+    config = DASK_CONFIG.replace(
+        engine="dask", scheduler=two_workers, num_boost_round=20, sample_weighting="inverse_probability"
+    )
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the month frames were gathered into this process")
+
+    gathered, received = [], []
+    gather = dask_fit.ClusterExamples.gather
+    fit = DaskBoosterFitter.__call__
+
+    def gather_recorded(self, mask):
+        gathered.append(int(np.sum(mask)))
+        return gather(self, mask)
+
+    def fit_recorded(self, params, X, y, **kwargs):
+        received.append((X, y, kwargs["weight"], kwargs["weight"].compute()))
+        return fit(self, params, X, y, **kwargs)
+
+    monkeypatch.setattr(DaskMonths, "__call__", refuse)
+    monkeypatch.setattr(dask_fit.ClusterExamples, "gather", gather_recorded)
+    monkeypatch.setattr(DaskBoosterFitter, "__call__", fit_recorded)
+    result = train_model(tables, config, log_to_mlflow=False, builder=builder)
+
+    assert gathered == [result.split["n_validation"]] and result.split["n_train"] > gathered[0]
+    [(X_train, y_train, w_train, weights)] = received
+    assert isinstance(X_train, dd.DataFrame) and isinstance(y_train, dd.Series)
+    assert isinstance(w_train, dd.Series) and set(weights.unique()) == {1.0, 4.0}
+    assert X_train.npartitions == 2
+
+    # the trees the gathered training block gives, placed by the fitter from this process
+    X, y, meta = build_examples(tables, config, builder=builder)
+    from gridaudit.training.examples import sample_weights
+    from gridaudit.training.split import time_split
+
+    split = time_split(meta["date"], meta["known_date"], config.validation_months)
+    monkeypatch.setattr(DaskBoosterFitter, "__call__", fit)
+    with Client(two_workers) as client:
+        here = RiskModel(params=result.model.params, num_boost_round=20, seed=config.seed).fit(
+            X.loc[split.train],
+            y[split.train],
+            sample_weight=sample_weights(meta.loc[split.train], config.sample_weighting),
+            eval_set=(X.loc[split.validation], y[split.validation]),
+            fitter=DaskBoosterFitter(client),
+        )
+    assert (
+        result.model.category_levels_ == here.category_levels_ == {"area_id": ["A0", "A1", "A2", "A3", "A4"]}
+    )
+    assert result.model.feature_names_ == here.feature_names_
+    # the same trees (the text differs only in the ports LightGBM's machines listened on)
+    assert result.model.booster_.dump_model()["tree_info"] == here.booster_.dump_model()["tree_info"]
+    assert result.model.best_iteration_ == here.best_iteration_
+    X_valid = X.loc[split.validation]
+    np.testing.assert_array_equal(result.model.score(X_valid), here.score(X_valid))

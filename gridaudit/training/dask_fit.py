@@ -19,6 +19,15 @@ last digit. Reproducibility for one seed on one cluster comes from:
 split under ``min_child_samples``, and rare-but-telling features (adjustments, zero-reading days)
 were lost: on 2,000 synthetic customers the validation AUC fell from 0.87 to 0.76.
 
+Examples that do not fit one machine (:class:`ClusterExamples`, :func:`build_cluster_examples`):
+the month frames stay on the workers as futures; the split is decided here from the examples'
+dates (y and meta are one small row per inspection); the validation block is gathered here; the
+training block's category levels are learned per month on the workers and united here
+(:func:`gridaudit.model.category_levels`), and worker i stacks, from pieces cut where the months
+live, exactly the rows :func:`interleaved_parts` deals to part i, encoded there
+(:func:`gridaudit.model.encode_features`). Same rows on the same ranks, same codes: the trees equal
+those grown from the gathered block.
+
 LightGBM's Dask interface has no early stopping, so all ``num_boost_round`` trees grow and the
 iteration is chosen afterwards here, by the rule of ``lightgbm.early_stopping``: the best
 validation average precision, stopping the search once it has not improved for
@@ -34,6 +43,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
+
+from ..model import category_columns, category_levels, encode_features
+from .examples import examples_meta, feature_builder, month_examples, plan_months, with_categories
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +113,10 @@ class DaskBoosterFitter:
     def __init__(self, client):
         self.client = client
 
+    def workers(self) -> list[str]:
+        """The workers by address: partition i of the training rows goes to (and is rank i on) the i-th."""
+        return sorted(self.client.nthreads())
+
     def _place(self, frame: pd.DataFrame | pd.Series, parts: list[np.ndarray], workers: list[str]):
         """A Dask collection whose partition i is ``frame``'s rows ``parts[i]`` on ``workers[i]``."""
         import dask.dataframe as dd
@@ -125,13 +141,16 @@ class DaskBoosterFitter:
     ) -> tuple[lgb.Booster, int]:
         from lightgbm import DaskLGBMClassifier
 
-        workers = sorted(self.client.nthreads())
-        parts = interleaved_parts(len(X), len(workers))
-        X_parts = self._place(X, parts, workers)
-        y_parts = self._place(pd.Series(y, index=X.index, name="label"), parts, workers)
-        w_parts = None
-        if weight is not None:
-            w_parts = self._place(pd.Series(weight, index=X.index, name="weight"), parts, workers)
+        workers = self.workers()
+        if isinstance(X, pd.DataFrame):  # rows in this process: deal them out
+            parts = interleaved_parts(len(X), len(workers))
+            X_parts = self._place(X, parts, workers)
+            y_parts = self._place(pd.Series(y, index=X.index, name="label"), parts, workers)
+            w_parts = None
+            if weight is not None:
+                w_parts = self._place(pd.Series(weight, index=X.index, name="weight"), parts, workers)
+        else:  # already on the workers, partition i on workers[i] (ClusterExamples.placed)
+            X_parts, y_parts, w_parts = X, y, weight
         settings = {k: v for k, v in params.items() if k not in _NOT_PASSED}
         settings.setdefault("tree_learner", "data")
         # LightGBM drops features it deems unsplittable from each worker's own rows against the
@@ -141,7 +160,7 @@ class DaskBoosterFitter:
         model = DaskLGBMClassifier(
             client=RankedClient(self.client, workers), n_estimators=num_boost_round, **settings
         )
-        log.info("dask: %d rows in %d parts on %d workers", len(X), len(parts), len(workers))
+        log.info("dask: %d parts on %d workers", X_parts.npartitions, len(workers))
         with warnings.catch_warnings():
             # n_jobs is a constructor argument LightGBM's Dask interface always drops (threads
             # come from the workers); its warning would say nothing to the user
@@ -154,3 +173,163 @@ class DaskBoosterFitter:
             curve = average_precision_curve(booster, *valid)
             return booster, early_stopping_iteration(curve, early_stopping_rounds)
         return booster, int(booster.current_iteration())
+
+
+# ---------------------------------------------------------------- examples that stay on the cluster
+def _month_presence(features: pd.DataFrame, ids: pd.Series) -> np.ndarray:
+    return ids.isin(features.index).to_numpy()
+
+
+def _take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    return frame.iloc[positions]
+
+
+def _encoded_share(
+    frame: pd.DataFrame, first: int, part: int, n_parts: int, feature_names: list[str], levels: dict
+) -> pd.DataFrame:
+    """The rows of ``frame`` (training rows ``first``, ``first + 1``, ... of the whole block)
+    that :func:`interleaved_parts` deals to ``part``, encoded; indexed by training position."""
+    position = first + np.arange(len(frame))
+    mine = position % n_parts == part
+    encoded = encode_features(frame.iloc[mine], feature_names, levels)
+    return encoded.set_axis(pd.Index(position[mine]), axis=0)
+
+
+def _stack(*frames: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat(frames) if len(frames) > 1 else frames[0]
+
+
+class ClusterExamples:
+    """The example rows of a training run, held on the Dask workers as one frame per feature
+    month (futures); only what the caller asks for comes to this process.
+
+    ``month_frames[m]`` holds the examples of month m in the order of ``meta``'s rows of that
+    month, so stacking them month after month gives ``build_examples``'s X (before its time
+    ordering, which :func:`build_cluster_examples` checks is the identity). ``empty``: the
+    columns and kinds of X, no rows."""
+
+    def __init__(self, client, month_frames: list, lengths: list[int], empty: pd.DataFrame, category_columns):
+        self.client = client
+        self.month_frames = month_frames
+        self.lengths = np.asarray(lengths, dtype=int)
+        self.empty = empty
+        self.category_columns = list(category_columns)
+
+    def __len__(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def n_features(self) -> int:
+        return self.empty.shape[1]
+
+    def _month_positions(self, mask: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """(month, positions in that month's frame) of the rows in ``mask``, months without any left out."""
+        ends = np.cumsum(self.lengths)
+        starts = ends - self.lengths
+        picked = [(m, np.flatnonzero(mask[s:e])) for m, (s, e) in enumerate(zip(starts, ends, strict=True))]
+        return [(m, positions) for m, positions in picked if len(positions)]
+
+    def _selected(self, mask: np.ndarray) -> list:
+        """Futures of the months' rows in ``mask`` (computed on the workers that hold the months)."""
+        return [
+            self.client.submit(_take_rows, self.month_frames[m], positions, pure=False)
+            for m, positions in self._month_positions(np.asarray(mask, dtype=bool))
+        ]
+
+    def gather(self, mask: np.ndarray) -> pd.DataFrame:
+        """The rows in ``mask`` as one frame in this process (RangeIndex), e.g. the validation block."""
+        parts = self.client.gather(self._selected(mask))
+        if not parts:
+            return self.empty
+        log.info("dask: %d example rows gathered here", sum(len(p) for p in parts))
+        return with_categories(pd.concat(parts, ignore_index=True), self.category_columns)
+
+    def schema(self, mask: np.ndarray, parts: list | None = None) -> dict:
+        """RiskModel's schema of the rows in ``mask``, learned on the workers: the category levels
+        of each month's rows, united and sorted, equal the levels learned from the stacked rows."""
+        columns = category_columns(self.empty)
+        parts = self._selected(mask) if parts is None else parts
+        levels: dict[str, set] = {col: set() for col in columns}
+        for month_levels in self.client.gather(
+            self.client.map(category_levels, parts, columns=columns, pure=False)
+        ):
+            for col, values in month_levels.items():
+                levels[col].update(values)
+        return {
+            "feature_names": [str(c) for c in self.empty.columns],
+            "categorical_features": columns,
+            "category_levels": {col: sorted(values) for col, values in levels.items()},
+        }
+
+    def placed(
+        self, mask: np.ndarray, y: np.ndarray, weight: np.ndarray | None, workers: list[str]
+    ) -> tuple[dict, object, object, object]:
+        """``(schema, X, y, weight)`` of the rows in ``mask`` for ``DaskLGBMClassifier`` (``y`` and
+        ``weight``: one value per row in ``mask``, in order, here in this process): X encoded
+        with the schema, dealt round-robin over the block (:func:`interleaved_parts`) into one
+        partition per worker, partition i built on ``workers[i]`` from the pieces the month
+        tasks cut (each worker receives only its own rows); y and weight (``mask``'s rows, small)
+        sent alike. The same rows on the same ranks as placing the gathered block would give."""
+        import dask.dataframe as dd
+
+        mask = np.asarray(mask, dtype=bool)
+        n_rows = int(mask.sum())
+        months = self._month_positions(mask)
+        parts = [self.client.submit(_take_rows, self.month_frames[m], pos, pure=False) for m, pos in months]
+        schema = self.schema(mask, parts)
+        firsts = np.cumsum([0] + [len(pos) for _, pos in months])[:-1]
+        n_parts = max(1, min(len(workers), n_rows))
+        names, levels = schema["feature_names"], schema["category_levels"]
+        shares = []
+        for i, worker in enumerate(workers[:n_parts]):
+            pieces = [
+                self.client.submit(_encoded_share, part, int(first), i, n_parts, names, levels, pure=False)
+                for part, first in zip(parts, firsts, strict=True)
+            ]
+            shares.append(
+                self.client.submit(_stack, *pieces, workers=[worker], allow_other_workers=False, pure=False)
+            )
+        rows = interleaved_parts(n_rows, n_parts)
+        meta = pd.DataFrame({name: pd.Series(dtype=float) for name in names}, index=pd.Index([], dtype=int))
+        X = dd.from_delayed(shares, meta=meta, verify_meta=False)
+        y_parts = self._scattered(pd.Series(np.asarray(y, dtype=float), name="label"), rows, workers)
+        w_parts = None
+        if weight is not None:
+            w_parts = self._scattered(
+                pd.Series(np.asarray(weight, dtype=float), name="weight"), rows, workers
+            )
+        return schema, X, y_parts, w_parts
+
+    def _scattered(self, series: pd.Series, rows: list[np.ndarray], workers: list[str]):
+        import dask.dataframe as dd
+
+        futures = [
+            self.client.scatter(series.iloc[r], workers=[w], hash=False)
+            for r, w in zip(rows, workers, strict=False)
+        ]
+        return dd.from_delayed(futures, meta=series.iloc[:0], verify_meta=False)
+
+
+def build_cluster_examples(
+    tables: dict[str, pd.DataFrame], config, months_on_dask, builder=None, target_type: str = "customer"
+) -> tuple[ClusterExamples, np.ndarray, pd.DataFrame]:
+    """:func:`gridaudit.training.examples.build_examples` with the feature rows left on the
+    workers: ``(examples, y, meta)``; y and meta (one row per example, small) come here.
+
+    Each month is one task of ``months_on_dask`` (:class:`.engines.DaskMonths`); only which
+    inspections have features, and the months' columns, travel back."""
+    client = months_on_dask.client
+    plan = plan_months(tables, config, target_type)
+    builder = builder or feature_builder(tables, config, target_type)
+    features = months_on_dask.futures(builder, plan.months, plan.unique_ids())
+    presence = client.map(_month_presence, features, plan.month_ids, pure=False)
+    presents = client.gather(presence)
+    frames = client.map(month_examples, features, plan.month_ids, presents, pure=False)
+    del features  # the whole month frames are released once the example rows are cut
+    y, meta, order = examples_meta(tables, plan, presents)
+    if not np.array_equal(order, np.arange(len(order))):  # inspections come sorted by date
+        raise RuntimeError("examples on the cluster are not in time order month after month")
+    empty = client.submit(_take_rows, frames[0], np.array([], dtype=int), pure=False).result()
+    category = [c for c in empty.columns if isinstance(empty[c].dtype, pd.CategoricalDtype)]
+    lengths = [int(p.sum()) for p in presents]
+    return ClusterExamples(client, frames, lengths, empty, category), y, meta

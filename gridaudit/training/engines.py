@@ -7,7 +7,11 @@ Training has two costly steps, and the engine decides where each runs:
   cluster's workers); each task sends back only the rows of the inspected targets.
 - the trees: ``local`` and ``processes`` grow them here (``processes`` with one LightGBM thread
   per worker); ``dask`` grows them with LightGBM's Dask interface (:mod:`.dask_fit`), the
-  examples spread over the workers.
+  examples spread over the workers. With ``dask`` the training rows never come to this process:
+  the month frames stay on the workers, the category levels are learned there, and each worker
+  assembles its own share (:class:`.dask_fit.ClusterExamples`); only the validation block
+  (early stopping, calibration, metrics, SHAP plot), y and the examples' meta come here, unless
+  tuning or a backtest asks for every example (then all rows are gathered, as the log says).
 
 Calibration, evaluation and logging stay in this process: they only see the held-out block.
 The engine names and the Dask scheduler setting are the feature build's
@@ -42,7 +46,8 @@ class TrainingEngine:
 
     name: local, processes or dask. month_runner: builds the example months (None = one after
     another here). fitter: grows the trees (None = here). workers: processes or Dask workers
-    used. lgb_threads: LightGBM threads when the trees grow here.
+    used. lgb_threads: LightGBM threads when the trees grow here. client: the Dask client (dask
+    only; with it the training rows stay on the workers, :func:`.dask_fit.build_cluster_examples`).
     """
 
     name: str
@@ -50,6 +55,7 @@ class TrainingEngine:
     fitter: BoosterFitter | None
     workers: int
     lgb_threads: int
+    client: object | None = None
 
 
 # ---------------------------------------------------------------- months in a process pool
@@ -102,10 +108,13 @@ class DaskMonths:
     def __init__(self, client):
         self.client = client
 
-    def __call__(self, builder, months: list[pd.Period], ids: list) -> list[pd.DataFrame]:
+    def futures(self, builder, months: list[pd.Period], ids: list) -> list:
+        """The months' frames as futures, in the order of the months: they stay on the workers."""
         [builder_future] = self.client.scatter([builder], broadcast=True)
-        futures = self.client.map(_dask_month_task, months, ids, builder=builder_future, pure=False)
-        return self.client.gather(futures)  # in the order of the months
+        return self.client.map(_dask_month_task, months, ids, builder=builder_future, pure=False)
+
+    def __call__(self, builder, months: list[pd.Period], ids: list) -> list[pd.DataFrame]:
+        return self.client.gather(self.futures(builder, months, ids))  # in the order of the months
 
 
 @contextmanager
@@ -125,5 +134,5 @@ def training_engine(config: Config) -> Iterator[TrainingEngine]:
             n_workers = len(client.nthreads())
             log.info("training on dask: %s", client)
             yield TrainingEngine(
-                "dask", DaskMonths(client), DaskBoosterFitter(client), n_workers, LOCAL_THREADS
+                "dask", DaskMonths(client), DaskBoosterFitter(client), n_workers, LOCAL_THREADS, client
             )

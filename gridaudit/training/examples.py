@@ -54,7 +54,7 @@ def target_inspections(tables: dict[str, pd.DataFrame], target_type: str = "cust
     return insp.sort_values(["date", "inspection_id"], kind="stable").reset_index(drop=True)
 
 
-def _with_categories(frame: pd.DataFrame, category_columns: list[str]) -> pd.DataFrame:
+def with_categories(frame: pd.DataFrame, category_columns: list[str]) -> pd.DataFrame:
     """Per-month frames carry different category levels; concat leaves them as text. Restore one
     category dtype over the union of levels (missing stays missing)."""
     changes = {}
@@ -123,30 +123,63 @@ def build_examples(
     :func:`inspected_features` of each, in order; default :func:`build_months_here`, else one of
     :mod:`gridaudit.training.engines` (a process pool or a Dask cluster).
     """
-    check_target_type(target_type)
-    noun = TARGET_NOUNS[target_type]
-    insp = target_inspections(tables, target_type)
+    plan = plan_months(tables, config, target_type)
     builder = builder or feature_builder(tables, config, target_type)
-    dates = pd.to_datetime(insp["date"])
-    as_of = dates.dt.to_period("M") - 1
-    known = known_date(insp, config.label_delay_months)
+    inspected = (month_runner or build_months_here)(builder, plan.months, plan.unique_ids())
 
-    months = sorted(as_of.unique())
-    month_rows = [np.flatnonzero((as_of == month).to_numpy()) for month in months]
-    month_ids = [insp["target_id"].iloc[rows].astype(str) for rows in month_rows]
-    inspected = (month_runner or build_months_here)(builder, months, [ids.unique() for ids in month_ids])
-
-    parts_X, parts_rows = [], []
+    parts_X, presents = [], []
     category_columns: list[str] = []
-    dropped = 0
-    for rows, ids, features in zip(month_rows, month_ids, inspected, strict=True):
+    for ids, features in zip(plan.month_ids, inspected, strict=True):
         category_columns = category_columns or [
             c for c in features.columns if isinstance(features[c].dtype, pd.CategoricalDtype)
         ]
         present = ids.isin(features.index).to_numpy()
-        dropped += int((~present).sum())
-        parts_X.append(features.loc[ids[present]].reset_index(drop=True))
-        parts_rows.append(rows[present])
+        presents.append(present)
+        parts_X.append(month_examples(features, ids, present))
+    y, meta, order = examples_meta(tables, plan, presents)
+    X = with_categories(pd.concat(parts_X, ignore_index=True), category_columns)
+    X = X.iloc[order].reset_index(drop=True)
+    return X, y, meta
+
+
+class MonthPlan:
+    """Which inspections fall in which feature month: ``months`` (as-of months, sorted),
+    ``month_rows`` (positions in ``inspections`` per month), ``month_ids`` (their target ids)."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], config: Config, target_type: str):
+        check_target_type(target_type)
+        self.target_type = target_type
+        self.inspections = insp = target_inspections(tables, target_type)
+        self.as_of = pd.to_datetime(insp["date"]).dt.to_period("M") - 1
+        self.known = known_date(insp, config.label_delay_months)
+        self.months = sorted(self.as_of.unique())
+        self.month_rows = [np.flatnonzero((self.as_of == month).to_numpy()) for month in self.months]
+        self.month_ids = [insp["target_id"].iloc[rows].astype(str) for rows in self.month_rows]
+
+    def unique_ids(self) -> list:
+        return [ids.unique() for ids in self.month_ids]
+
+
+def plan_months(tables: dict[str, pd.DataFrame], config: Config, target_type: str = "customer") -> MonthPlan:
+    return MonthPlan(tables, config, target_type)
+
+
+def month_examples(features: pd.DataFrame, ids: pd.Series, present: np.ndarray) -> pd.DataFrame:
+    """One month's example rows: the features of each inspected target that has them, one row
+    per inspection, in the inspections' order (RangeIndex)."""
+    return features.loc[ids[present]].reset_index(drop=True)
+
+
+def examples_meta(
+    tables: dict[str, pd.DataFrame], plan: MonthPlan, presents: list[np.ndarray]
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """``(y, meta, order)`` of the examples, given which inspections of each month have features
+    (``presents``, one bool array per month). ``order``: positions of the month-by-month stacked
+    example rows in time order (month of features, then inspection), which splits and backtests
+    rely on; y and meta are in that order already."""
+    insp, target_type = plan.inspections, plan.target_type
+    noun = TARGET_NOUNS[target_type]
+    dropped = sum(int((~present).sum()) for present in presents)
     if dropped:
         log.warning(
             "%d of %d inspections dropped: their %s has no features as of the month "
@@ -158,6 +191,7 @@ def build_examples(
             if target_type == "work_order"
             else "connected later, or not in the customers table",
         )
+    parts_rows = [rows[present] for rows, present in zip(plan.month_rows, presents, strict=True)]
     rows = np.concatenate(parts_rows) if parts_rows else np.array([], dtype=int)
     if len(rows) == 0:
         table = "work_orders" if target_type == "work_order" else "customers"
@@ -166,7 +200,6 @@ def build_examples(
             f"none of the {len(insp)} {noun} inspections has a {noun} with features as of the "
             f"month before it; check that target_id holds {key} values of the {table} table"
         )
-    X = _with_categories(pd.concat(parts_X, ignore_index=True), category_columns)
     picked = insp.iloc[rows].reset_index(drop=True)
     target_id = picked["target_id"].astype(str)
     if target_type == "work_order":
@@ -179,19 +212,16 @@ def build_examples(
             "target_id": target_id,
             "customer_id": customer_id,
             "date": pd.to_datetime(picked["date"]),
-            "as_of": as_of.iloc[rows].reset_index(drop=True),
-            "known_date": known.iloc[rows].reset_index(drop=True),
+            "as_of": plan.as_of.iloc[rows].reset_index(drop=True),
+            "known_date": plan.known.iloc[rows].reset_index(drop=True),
             "selection": _column(picked, "selection", "unknown").fillna("unknown").astype(str),
             "inclusion_probability": pd.to_numeric(_column(picked, "inclusion_probability"), errors="coerce"),
             "recovered_amount": pd.to_numeric(_column(picked, "recovered_amount"), errors="coerce"),
         }
     )
     y = is_finding(picked["result"]).to_numpy().astype(int)
-    # examples in time order (month of features, then inspection): splits and backtests rely on it
     order = meta.sort_values(["date", "inspection_id"], kind="stable").index.to_numpy()
-    X = X.iloc[order].reset_index(drop=True)
-    meta = meta.iloc[order].reset_index(drop=True)
-    return X, y[order], meta
+    return y[order], meta.iloc[order].reset_index(drop=True), order
 
 
 def _column(frame: pd.DataFrame, name: str, default=np.nan) -> pd.Series:

@@ -172,12 +172,20 @@ def train_model(
     early = target_inspections(tables, target_type)  # refuse before the costly feature build
     check_labels(is_finding(early["result"]).to_numpy().astype(int))
     with training_engine(config) as engine:
-        model, (X, y, meta), split, tuning = _examples_and_fit(
-            tables, config, target_type, builder, tune_trials, tracking_uri, engine
-        )
+        if engine.client is not None and not tune_trials and not backtest_months:
+            # the training rows stay on the cluster; X is None, X_valid the gathered validation block
+            model, (X_valid, y, meta), split = _fit_on_cluster(tables, config, target_type, builder, engine)
+            X, tuning = None, None
+        else:
+            if engine.client is not None:
+                log.warning("dask: tuning and backtests need every example here; gathering all rows")
+            model, (X, y, meta), split, tuning = _examples_and_fit(
+                tables, config, target_type, builder, tune_trials, tracking_uri, engine
+            )
+            X_valid = X.loc[split.validation]
     train, valid = split.train, split.validation
     tuned = tuning.best_params if tuning else None
-    scores = model.score(X.loc[valid])
+    scores = model.score(X_valid)
     metrics = ranking_report(
         y[valid], scores, ks=report_ks(int(valid.sum()), target_capacity(config, target_type))
     )
@@ -206,7 +214,7 @@ def train_model(
             "as_of_first": str(meta["as_of"].min()),
             "as_of_last": str(meta["as_of"].max()),
             "n_examples": len(y),
-            "n_features": X.shape[1],
+            "n_features": len(model.feature_names_),
             "data_hash": snap["hash"],
         }
         | split_info
@@ -240,7 +248,8 @@ def train_model(
             result.extra["promotion"] = _promotion(
                 tables, config, target_type, (X, y, meta), result, uri, backtest_months
             )
-        _log_run(result, X.loc[train], target_type, uri, register, X_valid=X.loc[valid])
+        X_example = X_valid if X is None else X.loc[train]  # on dask: rows already here
+        _log_run(result, X_example, target_type, uri, register, X_valid=X_valid)
     if export_dir is not None:
         result.exported_to = str(model.save(export_dir))
     return result
@@ -256,9 +265,8 @@ def _examples_and_fit(tables, config, target_type, builder, tune_trials, trackin
     if leaked:
         raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
     check_labels(y)
-    split = split_examples(
-        meta["date"], meta["known_date"], y, example_groups(tables, meta), config.validation_months, config.seed
-    )
+    groups = example_groups(tables, meta)
+    split = split_examples(meta["date"], meta["known_date"], y, groups, config.validation_months, config.seed)
     train, valid = split.train, split.validation
     block = "the training block" if split.undated else (
         f"the training block (labels known before {split.validation_start.date()})"
@@ -270,7 +278,7 @@ def _examples_and_fit(tables, config, target_type, builder, tune_trials, trackin
 
         tuning = tune(
             X, y, meta, target_inspections(tables, target_type), config, tune_trials,
-            target_type=target_type, tracking_uri=tracking_uri,
+            target_type=target_type, tracking_uri=tracking_uri, groups=groups,
         )  # fmt: skip
     tuned = tuning.best_params if tuning else None
     model = make_model(config, tuned, engine.lgb_threads).fit(
@@ -281,6 +289,47 @@ def _examples_and_fit(tables, config, target_type, builder, tune_trials, trackin
         fitter=engine.fitter,
     )
     return model, (X, y, meta), split, tuning
+
+
+def _fit_on_cluster(tables, config, target_type, builder, engine):
+    """:func:`_examples_and_fit` (without tuning) keeping the training rows on the Dask workers:
+    months built there, split decided here from the examples' dates (meta and y are small), the
+    validation block gathered here for early stopping and calibration, the training block's
+    category levels learned and its encoded shares assembled on the workers."""
+    from .dask_fit import build_cluster_examples
+
+    examples, y, meta = build_cluster_examples(tables, config, engine.month_runner, builder, target_type)
+    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, examples.empty.columns)))
+    if leaked:
+        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
+    check_labels(y)
+    groups = example_groups(tables, meta)
+    split = split_examples(meta["date"], meta["known_date"], y, groups, config.validation_months, config.seed)
+    train, valid = split.train, split.validation
+    block = "the training block" if split.undated else (
+        f"the training block (labels known before {split.validation_start.date()})"
+    )
+    check_labels(y[train], what=block)
+    X_valid = examples.gather(valid)
+    schema, X_train, y_train, w_train = examples.placed(
+        train, y[train], sample_weights(meta.loc[train], config.sample_weighting), engine.fitter.workers()
+    )
+    log.info(
+        "dask: %d training rows stay on %d workers; the SHAP plot and MLflow's input example use "
+        "the %d validation rows gathered here",
+        int(train.sum()),
+        engine.workers,
+        len(X_valid),
+    )
+    model = make_model(config, None, engine.lgb_threads).fit_encoded(
+        X_train,
+        y_train,
+        sample_weight=w_train,
+        eval_set=(X_valid, y[valid]),
+        fitter=engine.fitter,
+        schema=schema,
+    )
+    return model, (X_valid, y, meta), split
 
 
 def _promotion(tables, config, target_type, examples, result, uri, backtest_months):
