@@ -27,6 +27,10 @@ from .io import atomic_path
 
 MODEL_FILE = "model.txt"
 META_FILE = "meta.json"
+# rows scored per block: the encoded copy LightGBM reads is made one block at a time, so scoring a
+# whole company costs one block's copy on top of the features (LightGBM scores row by row: the
+# scores do not depend on the blocking)
+SCORE_BLOCK_ROWS = 65_536
 
 
 class SchemaMismatchError(InputError, ValueError):
@@ -298,6 +302,16 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         """LightGBM's raw score (log-odds before calibration)."""
         check_is_fitted(self, "booster_")
+        if len(X) <= SCORE_BLOCK_ROWS:
+            return self._raw_block(X)
+        return np.concatenate(
+            [
+                self._raw_block(X.iloc[start : start + SCORE_BLOCK_ROWS])
+                for start in range(0, len(X), SCORE_BLOCK_ROWS)
+            ]
+        )
+
+    def _raw_block(self, X: pd.DataFrame) -> np.ndarray:
         return self.booster_.predict(self.encode(X), num_iteration=self.best_iteration_, raw_score=True)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
@@ -324,9 +338,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """TreeSHAP contributions per feature (log-odds) plus ``base_value``; rows sum to the raw score."""
         check_is_fitted(self, "booster_")
-        contrib = self.booster_.predict(
-            self.encode(X), num_iteration=self.best_iteration_, pred_contrib=True
-        )
+        contrib = self.booster_.predict(self.encode(X), num_iteration=self.best_iteration_, pred_contrib=True)
         contrib = np.asarray(contrib)
         cols = self.feature_names_ + ["base_value"]
         return pd.DataFrame(contrib, index=X.index, columns=cols)

@@ -207,3 +207,16 @@ def test_tampered_category_levels_are_refused(model, tmp_path):
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelIntegrityError):
         RiskModel.load(folder)
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 50, 119, 120])
+def test_scoring_in_blocks_gives_the_scores_of_one_pass(model, batch, monkeypatch, block_rows):
+    """A company is scored block by block (memory: one block's encoded copy); the blocks, the
+    last one short, give every row the score one pass over the whole frame gives."""
+    from gridaudit import model as model_module
+
+    whole = model.booster_.predict(model.encode(batch), num_iteration=model.best_iteration_, raw_score=True)
+    monkeypatch.setattr(model_module, "SCORE_BLOCK_ROWS", block_rows)
+    np.testing.assert_array_equal(model.raw_score(batch), whole)
+    np.testing.assert_array_equal(model.score(batch), model.calibrate(whole))
+    assert model.raw_score(batch.iloc[:3]).shape == (3,)
