@@ -8,13 +8,15 @@ from .contract import PERSONAL_COLUMNS
 
 
 def mask_value(value) -> str | None:
-    """Keep the first character and the last two, hide the rest: 张三 -> 张*, 13800000001 -> 1*********01."""
+    """Keep the first character, hide the rest; values of 8 characters or more (phones, addresses)
+    also keep their last two: 张三 -> 张*, 某某商店 -> 某***, 13800000001 -> 1********01. A short name
+    keeps no more than its first character, so a four-character name is not mostly shown."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
     text = str(value)
     if len(text) <= 1:
         return "*"
-    if len(text) <= 3:
+    if len(text) < 8:
         return text[0] + "*" * (len(text) - 1)
     return text[0] + "*" * (len(text) - 3) + text[-2:]
 

@@ -216,3 +216,21 @@ def test_tampered_champion_is_refused_by_the_score_command(pipeline, monkeypatch
 
 def test_scores_are_finite(pipeline):
     assert np.isfinite(pipeline["result"].listing["score"]).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("张三", "张*"),
+        ("王小明", "王**"),
+        ("张三重复", "张***"),  # a four-character name: only its first character shows
+        ("某某商店", "某***"),
+        ("1234567", "1******"),
+        ("13800000001", "1********01"),  # a phone keeps its first digit and last two
+        ("北京市朝阳区建国路12号", "北*********2号"),
+        ("x", "*"),
+        (None, None),
+    ],
+)
+def test_mask_value_shows_little_of_a_value(value, masked):
+    assert mask_value(value) == masked
