@@ -31,3 +31,21 @@ def test_summary_figure_labels_rows_with_the_model_features():
     finally:
         plt.close(fig)
     assert not plt.get_fignums()
+
+
+def test_summary_figure_of_a_feature_without_values_warns_nobody():
+    """A feature that is missing for every sampled row (a company without bills) draws grey;
+    numpy's "All-NaN slice" warning from shap's colour scale must not reach the auditor."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    tables = tiny_tables(n_customers=200)
+    X = StubBuilder(tables).build("2024-03")
+    y = (X["is_even"] == 1).to_numpy().astype(int)
+    model = make_model(Config(num_boost_round=10, min_child_samples=5)).fit(X.assign(no_bills=0.0), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fig = shap_summary_figure(model, X.assign(no_bills=np.nan), max_rows=50)
+    plt.close(fig)

@@ -7,6 +7,8 @@ calibration). At most ``max_rows`` rows are drawn (a seeded sample) to keep trai
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -33,11 +35,15 @@ def shap_summary_figure(model, X: pd.DataFrame, max_rows: int = MAX_SHAP_ROWS, s
     contrib = model.contributions(sample).drop(columns="base_value")
     encoded = model.encode(sample)
     plt.figure()  # shap draws on the current figure
-    shap.summary_plot(
-        contrib.to_numpy(),
-        features=encoded,
-        feature_names=list(contrib.columns),
-        show=False,
-        rng=np.random.default_rng(seed),  # jitter from our seed, not numpy's global RNG
-    )
+    with warnings.catch_warnings():
+        # shap colours each feature by its 5th-95th percentile: a feature with no value in the
+        # sample (e.g. no bills at all) draws grey and numpy warns "All-NaN slice" to the user
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        shap.summary_plot(
+            contrib.to_numpy(),
+            features=encoded,
+            feature_names=list(contrib.columns),
+            show=False,
+            rng=np.random.default_rng(seed),  # jitter from our seed, not numpy's global RNG
+        )
     return plt.gcf()
