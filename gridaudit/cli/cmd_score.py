@@ -135,7 +135,8 @@ def report(
         ..., help="A month folder written by 'gridaudit score', e.g. lists/2026-01/."
     ),
     language: str | None = typer.Option(
-        None, "--language", "-l", help="zh or en (default: the list's own language)."
+        None, "--language", "-l", help="zh or en for the page's wording (default: the list's own language). The reasons stay "
+        "in the language the list was scored in: for English reasons, score with --language en."
     ),
 ) -> None:
     """Re-render report.html of an inspection list from the list folder's own files."""
