@@ -41,7 +41,7 @@ from gridaudit.adapters import convert_sgcc_with_report, convert_steg
 from gridaudit.config import Config
 from gridaudit.features import CustomerFeatureBuilder
 from gridaudit.model import RiskModel
-from gridaudit.scoring.reasons import peer_medians, reason_features, top_reasons
+from gridaudit.scoring.reasons import REASON_CANDIDATES, peer_medians, reason_features, top_reasons
 from gridaudit.training.metrics import ranking_report
 from gridaudit.training.tune import tune_grouped
 
@@ -334,7 +334,7 @@ def steg_unlabelled_list(folder: Path, top: int, config: Config, language: str =
     X = features.loc[unlabelled]
     chosen = X.iloc[np.argsort(-model.raw_score(X), kind="stable")[:top]]
     contributions = model.contributions(chosen)
-    peers = peer_medians(features, reason_features(contributions, chosen))
+    peers = peer_medians(features, reason_features(contributions, chosen, REASON_CANDIDATES))
     reasons = top_reasons(contributions, chosen, peers.reindex(chosen.index), language)
     reasons.insert(0, "risk", model.score(chosen).round(3))  # uncalibrated: no calibration set here
     return reasons

@@ -47,6 +47,29 @@ def _specs(monkeypatch):
         monkeypatch.setitem(registry._REGISTRY, spec.name, spec)
 
 
+def test_a_high_risk_feature_is_a_reason_only_above_its_peers():
+    """t_zero_days (risky: high) with the largest contribution in every row: a reason where the
+    value is above the peer median (a: 5 > 1), not where it equals it (b: 1 = 1) or is below
+    (c: 0 < 2), kept where the peer is unknown (d); t_mean_kwh (risky: either) takes the place."""
+    index = pd.Index(["a", "b", "c", "d"], name="customer_id")
+    contributions = pd.DataFrame(
+        {"t_zero_days": [0.9] * 4, "t_mean_kwh": [0.2] * 4, "base_value": [-2.0] * 4}, index=index
+    )
+    values = pd.DataFrame({"t_zero_days": [5.0, 1.0, 0.0, 4.0], "t_mean_kwh": [80.0] * 4}, index=index)
+    peers = pd.DataFrame({"t_zero_days": [1.0, 1.0, 2.0, np.nan], "t_mean_kwh": [100.0] * 4}, index=index)
+    reasons = top_reasons(contributions, values, peers, language="en")
+    assert reasons["reason_codes"].tolist() == [
+        "t_zero_days;t_mean_kwh",
+        "t_mean_kwh",
+        "t_mean_kwh",
+        "t_zero_days;t_mean_kwh",
+    ]
+    assert reasons.loc["b", "reason_1"] == "uses 80 kWh a month (peers: 100 kWh)"
+    assert reasons.loc["d", "reason_1"] == "4 days with zero consumption (peers: n/a days)"
+    # without peers (the candidates' peers not yet known) the rule cannot apply
+    assert reason_features(contributions, values) == ["t_mean_kwh", "t_zero_days"]
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "language", "expected"),
     [

@@ -99,9 +99,10 @@ def test_order_reasons_read_like_an_auditors_note_and_hide_unset_flags():
     assert reasons.loc["o1", "reason_2"] == "approved by the same person who handled it"
     # a ratio is shown as a percentage (its template needs no peer)
     assert reasons.loc["o1", "reason_3"] == "amount is 250% of the median for orders of this kind"
-    # o2's self_approval flag is 0: never a reason, whatever its contribution
-    assert reasons.loc["o2", "reason_codes"] == "amount_to_kind_median_ratio"
-    assert reasons.loc["o2", "reason_2"] == ""
+    # o2's self_approval flag is 0: never a reason, whatever its contribution; its amount is 50%
+    # of its kind's median, below the kind's median ratio (1.5): no warning, so no reason either
+    assert reasons.loc["o2", "reason_codes"] == ""
+    assert reasons.loc["o2", "reason_1"] == "" and reasons.loc["o2", "reason_2"] == ""
     zh = work_order_reasons(features, contributions, language="zh")
     assert zh.loc["o1", "reason_2"] == "审批人与处理人为同一人"
     assert np.all(zh.index == contributions.index)

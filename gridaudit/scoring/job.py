@@ -25,7 +25,7 @@ from ..months import fmt, parse_month
 from ..privacy import drop_personal
 from .curves import mean_daily_kwh, peer_curve_ids, target_curves
 from .listing import list_frame, order_list_frame, write_list_csv, write_list_xlsx, write_parquet_stable
-from .reasons import peer_medians, reason_features, top_reasons
+from .reasons import REASON_CANDIDATES, peer_medians, reason_features, top_reasons
 from .report import write_report
 from .select import SelectionRules, exploration_rng, recently_inspected, select_targets
 from .work_orders import order_candidates, work_order_reasons
@@ -127,7 +127,7 @@ def explain(
         contributions = pd.DataFrame(
             columns=[*model.feature_names_, "base_value"], index=listed.index, dtype="float64"
         )
-    needed = reason_features(contributions, listed)
+    needed = reason_features(contributions, listed, REASON_CANDIDATES)
     peers = peer_medians(features, needed).loc[ids] if needed else pd.DataFrame(index=listed.index)
     return contributions, top_reasons(contributions, listed, peers, language)
 

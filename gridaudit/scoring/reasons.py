@@ -15,6 +15,10 @@ Three rules keep every sentence true:
   the flag's absence happened to push the score up. The next feature takes its place.
 - A missing value gives "<meaning>: no data" instead of its template (no data can itself push
   the risk up, but "use only n/a of a usual day" is no sentence).
+- A feature whose risky direction is high (or low) is a reason only when the target's value is
+  above (below) its peers' median: "its share of the area's drop is 0% (peers: 0%)" warns of
+  nothing, even when the model's interactions gave it weight. Where the peer is unknown the
+  feature stays a candidate. :data:`REASON_CANDIDATES` per row get their peers computed.
 - A template may carry two forms separated by ``|``: the first for values >= 0, the second for
   negative values, which it shows as their size ("fell {value} below ...|rose {value} above ..."),
   so a negative drop never reads "fell -15% below".
@@ -34,6 +38,7 @@ from ..features import registry
 log = logging.getLogger(__name__)
 
 N_REASONS = 3
+REASON_CANDIDATES = 8  # features per row whose peers are computed, for the peer-side rule
 PEER_KEYS = ("tariff_category", "area_id")
 MIN_PEER_GROUP = 5
 SIGN_FORMS = "|"  # separates a template's form for values >= 0 from its form for negative values
@@ -189,11 +194,14 @@ def peer_groups(features: list[str]) -> dict[str, str]:
     }
 
 
-def reason_strengths(contributions: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+def reason_strengths(
+    contributions: pd.DataFrame, values: pd.DataFrame, peers: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each feature's claim to be a reason per row: its contribution, or 0 (never a reason) for a
-    flag feature whose flag is not set. Peer-relative features add their contribution to the
-    feature they compare and are not reasons themselves. Columns: the features (``base_value``
-    dropped)."""
+    flag feature whose flag is not set, and, given ``peers``, for a high-risk (low-risk) feature
+    whose value is not above (below) its peer median. Peer-relative features add their
+    contribution to the feature they compare and are not reasons themselves. Columns: the
+    features (``base_value`` dropped)."""
     features = [c for c in contributions.columns if c != "base_value"]
     strengths = contributions[features].astype(float)
     for peer_name, base in peer_groups(features).items():
@@ -203,6 +211,16 @@ def reason_strengths(contributions: pd.DataFrame, values: pd.DataFrame) -> pd.Da
     if flags:
         is_set = values[flags].reindex(strengths.index).apply(pd.to_numeric, errors="coerce").eq(1)
         strengths[flags] = strengths[flags].where(is_set.to_numpy(), 0.0)
+    if peers is not None:
+        for name in features:
+            spec = _spec_or_none(name)
+            side = "either" if spec is None or spec.unit == "flag" else spec.risky  # flags: rule above
+            if side == "either" or name not in peers.columns or name not in values.columns:
+                continue
+            value = pd.to_numeric(values[name].reindex(strengths.index), errors="coerce")
+            peer = pd.to_numeric(peers[name].reindex(strengths.index), errors="coerce")
+            quiet = (value <= peer) if side == "high" else (value >= peer)  # NaN on either side: False
+            strengths.loc[quiet.to_numpy(), name] = 0.0
     return strengths
 
 
@@ -243,7 +261,7 @@ def top_reasons(
     ``contributions`` has one column per feature plus ``base_value`` (as RiskModel.contributions
     returns); ``values`` and ``peers`` are indexed like it.
     """
-    chosen = reason_order(reason_strengths(contributions, values), n_reasons)
+    chosen = reason_order(reason_strengths(contributions, values, peers), n_reasons)
     columns = {f"reason_{i + 1}": [] for i in range(n_reasons)}
     codes = []
     for customer, names in zip(contributions.index, chosen, strict=True):  # listed targets only
