@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,6 +49,7 @@ from .config import Config
 from .contract import TABLES
 from .features.build import CATEGORY_FEATURES, CustomerFeatureBuilder, finish_customer_features
 from .features.context import cut_tables
+from .features.groups import is_group_input
 from .io import WarehouseError, read_table, table_path
 from .months import parse_month
 
@@ -294,32 +296,83 @@ def _merged_columns(frames: list[pd.DataFrame]) -> list[str]:
     return merged
 
 
+TRIM_EVERY_COLUMNS = 16
+
+
+def _as_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, pd.Series]:
+    """``frame``'s ``columns`` as Series that own their memory (missing ones NaN, as ``reindex``
+    gives them), so each can be freed on its own; a frame keeps its float columns in one block."""
+    if list(frame.columns) != columns:
+        frame = frame.reindex(columns=columns)
+    return {column: frame[column].copy(deep=True) for column in columns}
+
+
+def _block_kind(dtypes: set) -> np.dtype | None:
+    """The numpy dtype of a column that can go into a 2D block as it is (one numeric or object
+    dtype in every partial), else None (categories, mixed dtypes: concatenated by pandas)."""
+    if len(dtypes) != 1:
+        return None
+    dtype = next(iter(dtypes))
+    return dtype if isinstance(dtype, np.dtype) and dtype.kind in "fiubO" else None
+
+
 def _in_customer_order(partials: list[pd.DataFrame], customers: pd.DataFrame) -> pd.DataFrame:
     """The partial frames as one, rows in ``customers`` order; empties ``partials`` as it goes.
 
-    The concatenation and the reordering each copy the frames once; dropping the pieces as soon
-    as they are copied keeps at most two copies of the partial data alive, and
-    ``finish_customer_features`` then needs no third.
+    Values and dtypes are those of ``pd.concat(partials)`` put in customer order, but memory
+    stays near one copy of the partial data, where the concatenation and the reordering held
+    two: each partial is first split into columns that own their memory (one partial's copy at
+    a time); then each column is concatenated straight into its row of one 2D block per dtype
+    (allocated untouched, so its pages fill as the pieces are freed, and handed to pandas as
+    they are), the few others (categories) by pandas one by one.
     """
+    from pandas.api.internals import create_dataframe_from_blocks
+
     partials[:] = [p for p in partials if p.shape[1]]
     if not partials:
         return pd.DataFrame(index=pd.Index([], name="customer_id"), columns=list(CATEGORY_FEATURES))
     columns = _merged_columns(partials)
-    pieces = [p if list(p.columns) == columns else p.reindex(columns=columns) for p in partials]
-    partials.clear()
-    partial = pd.concat(pieces)
-    del pieces
-    release_memory()
+    index = partials[0].index.append([p.index for p in partials[1:]])
+    pieces = []
+    while partials:
+        pieces.append(_as_columns(partials.pop(0), columns))
     ids = pd.Index(customers["customer_id"].astype(str), name="customer_id")
-    if partial.index.equals(ids):
-        return partial
-    rows = partial.index.get_indexer(ids)
-    if (rows < 0).any() or len(rows) != len(partial):
-        return partial  # customers without a partial row (or extra rows): finish reindexes them
-    ordered = partial.take(rows)
-    del partial
+    rows = np.arange(len(index))
+    if not index.equals(ids):
+        found = index.get_indexer(ids)
+        if not ((found < 0).any() or len(found) != len(index)):
+            rows, index = found, ids  # else finish reindexes (customers without a row, extra rows)
+    # group inputs in blocks of their own: pass 2 drops them whole, without copying the features
+    kinds: dict[tuple[np.dtype, bool], list[int]] = {}
+    others = []
+    for position, column in enumerate(columns):
+        kind = _block_kind({piece[column].dtype for piece in pieces})
+        if kind is None:
+            others.append(position)
+        else:
+            kinds.setdefault((kind, is_group_input(column)), []).append(position)
+    blocks, done = [], 0
+    for (dtype, _), positions in kinds.items():
+        block = np.empty((len(positions), len(index)), dtype=dtype)
+        for j, position in enumerate(positions):
+            done += 1
+            if done % TRIM_EVERY_COLUMNS == 0:
+                release_memory()  # the freed pieces are small heap blocks: hand their pages back
+            whole = np.concatenate([piece.pop(columns[position]).to_numpy() for piece in pieces])
+            np.take(whole, rows, out=block[j])
+            del whole
+        blocks.append((block, np.asarray(positions, dtype=np.intp)))
+        del block
+    for position in others:
+        whole = pd.concat([piece.pop(columns[position]) for piece in pieces], ignore_index=True).take(rows)
+        values = whole.array if isinstance(whole.dtype, pd.api.extensions.ExtensionDtype) else None
+        if values is None:  # a numpy result of mixed dtypes (e.g. object and all-missing float)
+            values = whole.to_numpy()[None, :]
+        blocks.append((values, np.array([position], dtype=np.intp)))
+        del whole
+    frame = create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(columns))
     release_memory()
-    return ordered
+    return frame
 
 
 def build_features_bucketed(
@@ -365,6 +418,7 @@ def build_features_bucketed(
     partial = _in_customer_order(partials, customers)
     del partials
     frame = finish_customer_features(partial, customers)
+    del partial
     log.info(
         "features as of %s: %d customers x %d columns; buckets %.2f s, group pass %.2f s",
         month,

@@ -151,3 +151,41 @@ def test_run_order_sorts_customer_runs_like_a_stable_sort():
     # a customer in two runs, or a run out of date order: no shortcut, the caller sorts
     assert run_order(frame.iloc[[0, 2, 1, 3, 4, 5]].reset_index(drop=True), key) is None
     assert run_order(frame.iloc[[1, 0, 2, 3, 4, 5]].reset_index(drop=True), key) is None
+
+
+def test_partials_of_mixed_kinds_assemble_as_their_concatenation_in_few_blocks():
+    """Float64, float32, int, bool, per-customer arrays (object), categories with different
+    levels, a column one partial lacks, a group input: the same values and dtypes as
+    ``pd.concat`` in customer order, held in a handful of blocks (no fragmented frame), the
+    group inputs apart from the features so pass 2 drops them without copying."""
+    group = "_group_input__bill_periods"
+
+    def part(ids, seed, with_text=True):
+        rng = np.random.default_rng(seed)
+        n = len(ids)
+        frame = pd.DataFrame(
+            {
+                "kwh": rng.normal(size=n),
+                "share": rng.random(n).astype(np.float32),
+                "days": rng.integers(0, 30, n),
+                "flag": rng.random(n) > 0.5,
+                group: pd.Series([np.arange(i % 3, dtype=float) for i in range(n)], dtype=object),
+                "area": pd.Categorical([f"A{seed}{i % 2}" for i in range(n)]),
+            },
+            index=pd.Index(ids, name="customer_id"),
+        )
+        if with_text:
+            frame.insert(2, "note", [f"n{i}" for i in range(n)])
+        return frame
+
+    partials = [part(["c3", "c0", "c5"], 1), part(["c2", "c4"], 2, with_text=False), part(["c1"], 3)]
+    expected = pd.concat([p.reindex(columns=partials[0].columns) for p in partials])
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(6)]})
+    ordered = engine._in_customer_order(list(partials), customers)
+    expected = expected.loc[customers["customer_id"]]
+    assert ordered.columns.tolist() == expected.columns.tolist()
+    pd.testing.assert_frame_equal(ordered, expected, check_exact=True)
+    assert ordered["share"].dtype == np.float32 and ordered["note"].isna().sum() == 2
+    assert ordered._mgr.nblocks <= 8  # one per kind, not one per column
+    kept = ordered.drop(columns=[group])
+    assert np.shares_memory(kept["kwh"].to_numpy(), ordered["kwh"].to_numpy())
