@@ -255,23 +255,30 @@ def train_model(
     return result
 
 
+def _checked_split(tables, config, columns, y, meta):
+    """``(groups, split)`` of the examples, after refusing personal columns among the features
+    and labels that cannot train (all one class, in all or in the training block)."""
+    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, columns)))
+    if leaked:
+        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
+    check_labels(y)
+    groups = example_groups(tables, meta)
+    split = split_examples(meta["date"], meta["known_date"], y, groups, config.validation_months, config.seed)
+    block = "the training block" if split.undated else (
+        f"the training block (labels known before {split.validation_start.date()})"
+    )
+    check_labels(y[split.train], what=block)
+    return groups, split
+
+
 def _examples_and_fit(tables, config, target_type, builder, tune_trials, tracking_uri, engine):
     """The steps the engine runs: the example months, then (after the split and any tuning,
     which run here) the final model's trees."""
     X, y, meta = build_examples(
         tables, config, builder=builder, target_type=target_type, month_runner=engine.month_runner
     )
-    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, X.columns)))
-    if leaked:
-        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
-    check_labels(y)
-    groups = example_groups(tables, meta)
-    split = split_examples(meta["date"], meta["known_date"], y, groups, config.validation_months, config.seed)
+    groups, split = _checked_split(tables, config, X.columns, y, meta)
     train, valid = split.train, split.validation
-    block = "the training block" if split.undated else (
-        f"the training block (labels known before {split.validation_start.date()})"
-    )
-    check_labels(y[train], what=block)
     tuning = None
     if tune_trials:
         from .tune import tune
@@ -299,17 +306,8 @@ def _fit_on_cluster(tables, config, target_type, builder, engine):
     from .dask_fit import build_cluster_examples
 
     examples, y, meta = build_cluster_examples(tables, config, engine.month_runner, builder, target_type)
-    leaked = sorted(set(PERSONAL_COLUMNS) & set(map(str, examples.empty.columns)))
-    if leaked:
-        raise RuntimeError(f"personal columns reached the feature frame: {leaked}")
-    check_labels(y)
-    groups = example_groups(tables, meta)
-    split = split_examples(meta["date"], meta["known_date"], y, groups, config.validation_months, config.seed)
+    _, split = _checked_split(tables, config, examples.empty.columns, y, meta)
     train, valid = split.train, split.validation
-    block = "the training block" if split.undated else (
-        f"the training block (labels known before {split.validation_start.date()})"
-    )
-    check_labels(y[train], what=block)
     X_valid = examples.gather(valid)
     schema, X_train, y_train, w_train = examples.placed(
         train, y[train], sample_weights(meta.loc[train], config.sample_weighting), engine.fitter.workers()
