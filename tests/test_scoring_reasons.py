@@ -274,3 +274,18 @@ def test_peer_comparisons_are_folded_into_the_feature_they_compare():
     reasons = top_reasons(contributions, values, peers, "en")
     assert reasons.loc["c1", "reason_codes"] == f"{base};{other}"
     assert "64%" in reasons.loc["c1", "reason_1"] and "standard deviation" not in reasons.loc["c1", "reason_1"]
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "expected"),
+    [
+        ("curve_skewness", -0.23, "most days above its average with a few much lighter days (skewness -0.23)"),
+        ("curve_skewness", 0.8, "most days below its average with a few much heavier days (skewness 0.80)"),
+        ("curve_trend_slope", -0.2, "daily use falls by 20% of its mean every 30 days"),
+        ("curve_trend_slope", 0.1, "daily use rises by 10% of its mean every 30 days"),
+    ],
+)
+def test_shape_statistics_read_as_what_they_say_about_the_days(feature, value, expected):
+    """A skewness or a trend is told by its sign, never as a bare signed statistic."""
+    assert render_reason(feature, value, None, "en") == expected
+    assert "-" not in render_reason(feature, value, None, "zh").replace("偏度-", "")
