@@ -117,3 +117,26 @@ def test_summarise_bias_pools_the_threshold_estimates_over_months():
     assert row["random_threshold_n"] == 4
     assert row["random_threshold_precision_at_k"] == pytest.approx(0.5)  # (1 + 1) / (1 + 3)
     assert row["design_threshold_precision_at_k"] == pytest.approx(0.5)  # 20 / 40
+
+
+def test_inspections_at_k_counts_the_picks_an_estimate_rests_on():
+    from gridaudit.training.selection_bias import inspections_at_k
+
+    scores, weights = [0.9, 0.8, 0.8, 0.1], [4.0, 1.0, 1.0, 4.0]
+    assert inspections_at_k(scores, weights, 4) == 1  # the 0.9 pick alone carries 4 units of mass
+    assert inspections_at_k(scores, weights, 5) == 3  # the tied 0.8 block starts inside 5 units
+    assert inspections_at_k(scores, weights, 100) == 4 and inspections_at_k(scores, weights, 0) == 0
+
+
+def test_the_cli_hides_a_random_pick_estimate_resting_on_a_handful_of_picks():
+    from gridaudit.cli.cmd_train import _bias_line
+
+    few = _bias_line(
+        {"naive_precision_at_k": 0.5, "random_ipw_precision_at_k": 1.0, "random_ipw_inspections_at_k": 3}, 100
+    )
+    assert "not shown: only 3 random picks reach the top 100" in few and "1.000" not in few
+    many = _bias_line(
+        {"naive_precision_at_k": 0.5, "random_ipw_precision_at_k": 0.25, "random_ipw_inspections_at_k": 12},
+        100,
+    )
+    assert "0.250 (from 12 random picks)" in many

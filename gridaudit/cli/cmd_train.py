@@ -113,12 +113,28 @@ def _write_metrics(path: Path | None, data: dict) -> None:
         console.print(f"figures written to {path}")
 
 
+def _random_picks(per_month) -> int:
+    """Random picks in the top k, over the months tested (each month's estimate rests on its own)."""
+    if "random_ipw_inspections_at_k" not in per_month:
+        return 0
+    return int(per_month["random_ipw_inspections_at_k"].fillna(0).sum())
+
+
+MIN_RANDOM_PICKS = 10  # below this many random picks in the top k, the 1/p estimate is not shown
+
+
 def _bias_line(estimates: dict, k: int) -> str:
-    """One line: precision@k among the inspected (naive) beside the population estimates."""
+    """One line: precision@k among the inspected (naive) beside the population estimates; the
+    random-pick estimate only when it rests on enough random picks (it says how many)."""
+    picks = int(estimates.get("random_ipw_inspections_at_k", 0) or 0)
+    if picks >= MIN_RANDOM_PICKS:
+        random_part = f"{_fmt(estimates.get('random_ipw_precision_at_k', float('nan')))} (from {picks} random picks)"
+    else:
+        random_part = f"not shown: only {picks} random picks reach the top {k}"
     return (
         f"precision@{k} among the inspected (naive, biased by rule picks): "
         f"{_fmt(estimates.get('naive_precision_at_k', float('nan')))}; population estimate from random "
-        f"picks weighted 1/p: {_fmt(estimates.get('random_ipw_precision_at_k', float('nan')))}; "
+        f"picks weighted 1/p: {random_part}; "
         f"all inspections design-weighted: {_fmt(estimates.get('design_weighted_precision_at_k', float('nan')))}"
     )
 
@@ -391,6 +407,7 @@ def backtest(
             {
                 "naive_precision_at_k": s.get("precision_at_k_mean", float("nan")),
                 "random_ipw_precision_at_k": s.get("random_ipw_precision_at_k_mean", float("nan")),
+                "random_ipw_inspections_at_k": _random_picks(result.per_month),
                 "design_weighted_precision_at_k": s.get("design_weighted_precision_at_k_mean", float("nan")),
             },
             result.capacity,

@@ -156,6 +156,7 @@ def backtest(
             **_rules_baseline(X.loc[fold.test], y_test, capacity),
             # population estimates (selection_bias): random picks weighted 1/p; all, design-weighted
             "random_ipw_precision_at_k": unbiased.get("random_ipw_precision_at_k", float("nan")),
+            "random_ipw_inspections_at_k": unbiased.get("random_ipw_inspections_at_k", 0),
             "design_weighted_precision_at_k": unbiased.get("design_weighted_precision_at_k", float("nan")),
             "skipped": "",
         }

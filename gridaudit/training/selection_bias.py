@@ -79,6 +79,19 @@ def weighted_hits_at_k(y_true, scores, weights, k: float) -> tuple[float, float]
     return float((share * frame["wy"].to_numpy()).sum()), mass
 
 
+def inspections_at_k(scores, weights, k: float) -> int:
+    """How many inspections the top ``k`` units of population mass rest on (those whose score
+    block starts inside it): an estimate from a handful of random picks is not worth much."""
+    s = np.asarray(scores, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    mass = float(min(max(k, 0.0), w.sum()))
+    if mass <= 0:
+        return 0
+    frame = pd.DataFrame({"s": s, "w": w, "n": 1}).groupby("s", sort=True).sum().iloc[::-1]
+    cum_before = frame["w"].cumsum().to_numpy() - frame["w"].to_numpy()
+    return int(frame["n"].to_numpy()[cum_before < mass].sum())
+
+
 def weighted_precision_at_k(y_true, scores, weights, k: float) -> float:
     """Weighted share of findings among the top ``k`` units of population mass (see module)."""
     hits, mass = weighted_hits_at_k(y_true, scores, weights, k)
@@ -109,6 +122,7 @@ def unbiased_report(y_true, scores, meta: pd.DataFrame, k: int) -> dict:
         out[f"{name}_base_rate"] = base
         out[f"{name}_precision_at_k"] = precision
         out[f"{name}_lift_at_k"] = precision / base if base else float("nan")
+    out["random_ipw_inspections_at_k"] = inspections_at_k(s[unbiased], weights[unbiased], k)
     out["naive_precision_at_k"] = precision_at_k(y, s, k)
     return out
 
