@@ -103,3 +103,15 @@ def test_report_size_stays_small_with_many_targets():
     text = render_report(listing, RUN, curves, None, "en")
     assert text.count('<svg class="chart curve"') == 100
     assert len(text.encode("utf-8")) < 400_000  # daily points made it ~1.7 MB
+
+
+def test_contribution_bar_labels_are_cut_but_whole_on_hover():
+    from gridaudit.scoring.report import LABEL_CHARS, contribution_svg
+
+    long_name = "x" * (LABEL_CHARS + 10)  # not in the registry: the name is its own meaning
+    contrib = pd.DataFrame(
+        {"feature": ["kwh_drop_ratio_1m_vs_12m", long_name, "base_value"], "contribution": [0.8, -0.3, -2.0]}
+    )
+    svg = contribution_svg(contrib, "en")
+    assert f"<title>{long_name}</title>{'x' * (LABEL_CHARS - 1)}…</text>" in svg
+    assert svg.count("<rect") == 2  # the base value is no bar

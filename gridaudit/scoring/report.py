@@ -215,12 +215,15 @@ def _meaning(feature: str, language: str) -> str:
         return feature
 
 
+LABEL_CHARS = 42  # a bar's label is cut after this many characters (whole on hover)
+
+
 def contribution_svg(contrib: pd.DataFrame, language: str, width: int = 640) -> str:
     """Horizontal bars of the largest contributions (by size) of one target."""
     rows = contrib.loc[contrib["feature"] != "base_value"]
     rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False, kind="stable").index)
     rows = rows.head(N_BARS)
-    bar_h, label_w, pad = 18, 260, 6
+    bar_h, label_w, pad = 18, 300, 6
     height = pad * 2 + bar_h * max(len(rows), 1)
     span = float(rows["contribution"].abs().max()) if len(rows) else 1.0
     span = span if span > 0 else 1.0
@@ -235,10 +238,11 @@ def contribution_svg(contrib: pd.DataFrame, language: str, width: int = 640) -> 
         length = abs(value) / span * half
         x0 = mid if value >= 0 else mid - length
         color = "#c62828" if value >= 0 else "#1565c0"
-        label = _meaning(feature, language)
-        label = label if len(label) <= 34 else label[:33] + "…"
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">{_esc(label)}</text>'
+        meaning = _meaning(feature, language)
+        label = meaning if len(meaning) <= LABEL_CHARS else meaning[: LABEL_CHARS - 1] + "…"
+        parts.append(  # a cut label shows its whole meaning on hover
+            f'<text x="{label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end">'
+            f"<title>{_esc(meaning)}</title>{_esc(label)}</text>"
             f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(length, 0.5):.1f}" height="{bar_h - 6}" fill="{color}"/>'
             f'<text x="{(x0 + length + 4) if value >= 0 else (x0 - 4):.1f}" y="{y + 13}" font-size="10" '
             f'text-anchor="{"start" if value >= 0 else "end"}">{value:+.2f}</text>'
