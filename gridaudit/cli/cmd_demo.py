@@ -21,9 +21,7 @@ def demo(
     capacity: int = typer.Option(None, help="Inspections the team can do next month (default: config, 100)."),
     config_file: Path = typer.Option(None, "--config", help="Settings file (default: gridaudit.toml here, if any)."),
 ) -> None:
-    """Run the whole loop on a synthetic supply area: generate data, load it, train the risk model,
-    score next month, write the inspection list and the report, and measure the list against the
-    known truth."""
+    """Run the whole loop on a synthetic supply area: generate data, load it, train the risk model, score next month, write the inspection list and the report, and measure the list against the known truth."""
     from ..demo import run_demo
 
     config = load_config(config_file)

@@ -60,9 +60,7 @@ def score(
         None, "--config", help="Settings file (default: gridaudit.toml in this folder)."
     ),
 ) -> None:
-    """Make this month's inspection list: score every customer with the champion model, pick
-    targets within the team's capacity (plus a few random exploration picks), explain each with
-    three reasons, and write the list (Parquet, CSV, XLSX) and an HTML report."""
+    """Make this month's inspection list: score every customer with the champion model, pick targets within the team's capacity (plus a few random exploration picks), explain each with three reasons, and write the list (Parquet, CSV, XLSX) and an HTML report."""
     from ..config import load_config
     from ..errors import InputError
     from ..months import parse_month
@@ -161,8 +159,7 @@ def feedback(
         None, "--config", help="Settings file (default: gridaudit.toml in this folder)."
     ),
 ) -> None:
-    """Load inspection results of a list into the warehouse. Loading the same file twice adds
-    nothing; a corrected file replaces the earlier results of the same targets."""
+    """Load inspection results of a list into the warehouse. Loading the same file twice adds nothing; a corrected file replaces the earlier results of the same targets."""
     from ..config import load_config
     from ..scoring import load_feedback
 
