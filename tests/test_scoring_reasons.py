@@ -289,3 +289,28 @@ def test_shape_statistics_read_as_what_they_say_about_the_days(feature, value, e
     """A skewness or a trend is told by its sign, never as a bare signed statistic."""
     assert render_reason(feature, value, None, "en") == expected
     assert "-" not in render_reason(feature, value, None, "zh").replace("偏度-", "")
+
+
+def test_an_area_reason_says_what_is_known_about_the_area():
+    """A category says nothing by itself: beside the area, its findings, finding rate and line
+    loss over 12 months, each only when the row has it."""
+    index = pd.Index(["a", "b"], name="customer_id")
+    contributions = pd.DataFrame({"area_id": [0.9, 0.9], "base_value": [-2.0, -2.0]}, index=index)
+    values = pd.DataFrame(
+        {
+            "area_id": ["TA-0091", "TA-0007"],
+            "area_finding_count_12m": [3.0, np.nan],
+            "area_finding_rate_12m": [0.25, np.nan],
+            "area_loss_rate_12m": [0.081, 0.05],
+        },
+        index=index,
+    )
+    peers = pd.DataFrame({"area_id": [None, None]}, index=index, dtype=object)
+    en = top_reasons(contributions, values, peers, language="en")
+    assert en.loc["a", "reason_1"] == (
+        "the account belongs to area TA-0091 "
+        "(3 problems found there in 12 months; 25% of its inspections found one; mean line loss 8%)"
+    )
+    assert en.loc["b", "reason_1"] == "the account belongs to area TA-0007 (mean line loss 5%)"
+    zh = top_reasons(contributions, values, peers, language="zh")
+    assert zh.loc["a", "reason_1"] == "所属台区为TA-0091（该台区近12个月查实3起，稽查查实率25%，平均线损率8%）"

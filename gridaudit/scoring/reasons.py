@@ -43,6 +43,16 @@ PEER_KEYS = ("tariff_category", "area_id")
 MIN_PEER_GROUP = 5
 SIGN_FORMS = "|"  # separates a template's form for values >= 0 from its form for negative values
 
+# facts that say why a category can be risky, shown beside it (when the row has them): an
+# auditor reading "belongs to area TA-0091" wants to know what is known about that area
+CATEGORY_CONTEXT = {
+    "area_id": (  # (feature, English fact, Chinese fact)
+        ("area_finding_count_12m", "{value} problems found there in 12 months", "近12个月查实{value}起"),
+        ("area_finding_rate_12m", "{value} of its inspections found one", "稽查查实率{value}"),
+        ("area_loss_rate_12m", "mean line loss {value}", "平均线损率{value}"),
+    )
+}
+_CONTEXT_FORMAT = {"zh": ("（该台区{facts}）", "，"), "en": (" ({facts})", "; ")}
 _MISSING = {"zh": "无数据", "en": "n/a"}
 _FLAG = {"zh": ("是", "否"), "en": ("yes", "no")}
 _NO_DATA = {"zh": "{meaning}：无数据", "en": "{meaning}: no data"}
@@ -152,9 +162,26 @@ def sign_form(template: str, value) -> tuple[str, object]:
     return positive, value
 
 
-def render_reason(feature: str, value, peer, language: str = "zh") -> str:
+def category_context(feature: str, row: pd.Series | None, language: str = "zh") -> str:
+    """The known facts of :data:`CATEGORY_CONTEXT` for a category reason, e.g. the area's
+    findings and line loss; empty when the row has none of them."""
+    if row is None or feature not in CATEGORY_CONTEXT:
+        return ""
+    zh = language == "zh"
+    wrap, separator = _CONTEXT_FORMAT["zh" if zh else "en"]
+    facts = []
+    for name, fact_en, fact_zh in CATEGORY_CONTEXT[feature]:
+        spec = _spec_or_none(name)
+        value = row.get(name) if spec is not None else None
+        if _as_number(value) is not None:
+            facts.append((fact_zh if zh else fact_en).format(value=format_value(value, spec.unit, language)))
+    return wrap.format(facts=separator.join(facts)) if facts else ""
+
+
+def render_reason(feature: str, value, peer, language: str = "zh", row: pd.Series | None = None) -> str:
     """One sentence for one feature, from its registry template (a plain fallback when the feature
-    is not described, so a missing description never stops the list)."""
+    is not described, so a missing description never stops the list). ``row``: the target's
+    other features, for the facts shown beside a category (:func:`category_context`)."""
     if language == "zh" and isinstance(value, str):  # e.g. residential -> 居民生活
         value = _ZH_CATEGORY_VALUES.get(feature, {}).get(value, value)
     spec = _spec_or_none(feature)
@@ -169,7 +196,7 @@ def render_reason(feature: str, value, peer, language: str = "zh") -> str:
     template, value = sign_form(spec.reason_template(language), value)
     shown, peer_shown = format_value(value, unit, language), format_value(peer, unit, language)
     try:
-        return template.format(value=shown, peer=peer_shown)
+        return template.format(value=shown, peer=peer_shown) + category_context(feature, row, language)
     except (KeyError, IndexError, ValueError) as exc:
         log.warning(
             "feature %s: its reason template cannot be filled (%s); using a plain sentence", feature, exc
@@ -270,7 +297,7 @@ def top_reasons(
                 name = names[i]
                 peer = peers.at[customer, name] if name in peers.columns else None
                 columns[f"reason_{i + 1}"].append(
-                    render_reason(name, values.at[customer, name], peer, language)
+                    render_reason(name, values.at[customer, name], peer, language, values.loc[customer])
                 )
             else:
                 columns[f"reason_{i + 1}"].append("")
