@@ -104,3 +104,23 @@ def test_summarise_mean_and_sample_std():
     summary = summarise(frame)
     assert summary["precision_at_k_mean"] == pytest.approx(0.3)
     assert summary["precision_at_k_std"] == pytest.approx(np.sqrt(0.02))
+
+
+def test_the_backtest_can_end_at_a_chosen_month():
+    """--until 2024-04 with --months 2: March and April, whatever comes later; a month before
+    every inspection is refused with the span there is."""
+    from gridaudit.errors import InputError
+    from gridaudit.training.backtest import last_months
+
+    dates = ["2024-01-15", "2024-02-03", "2024-03-28", "2024-04-02", "2024-06-30", "2024-06-01"]
+    meta = pd.DataFrame({"date": pd.to_datetime(dates)})
+    assert [str(m) for m in last_months(meta, 2)] == ["2024-04", "2024-06"]
+    assert [str(m) for m in last_months(meta, 2, pd.Period("2024-04", "M"))] == ["2024-03", "2024-04"]
+    assert [str(m) for m in last_months(meta, 9, pd.Period("2024-05", "M"))] == [
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+    ]
+    with pytest.raises(InputError, match="on or before 2023-12: the inspections run from 2024-01 to 2024-06"):
+        last_months(meta, 2, pd.Period("2023-12", "M"))

@@ -348,6 +348,12 @@ def backtest(
         min=1,
         help="Inspections the team does per month (default: capacity, or order_capacity for work orders).",
     ),
+    until: str = typer.Option(
+        None,
+        "--until",
+        help="Last month to test, e.g. 2024-04 (default: the latest inspection month); "
+        "--months counts back from it.",
+    ),
     target: str = typer.Option("customer", "--target", help=TARGET_HELP),
     metrics_json: Path = typer.Option(None, "--metrics-json", help=METRICS_HELP),
     config_path: Path = typer.Option(None, "--config", help=CONFIG_HELP),
@@ -365,7 +371,9 @@ def backtest(
         check_target_type(target)
         tables, config = _load(warehouse, config_path)
         with console.status(f"backtesting {months} month(s)..."):
-            result = run_backtest(tables, config, n_months=months, capacity=capacity, target_type=target)
+            result = run_backtest(
+                tables, config, n_months=months, capacity=capacity, target_type=target, until=until
+            )
     except InputError as exc:
         fail(str(exc))
     table = Table(title=f"backtest at capacity {result.capacity}")

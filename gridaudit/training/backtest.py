@@ -20,6 +20,7 @@ from ..config import Config
 from ..contract import is_finding
 from ..errors import InputError
 from ..features import known_date
+from ..months import parse_month
 from .baselines import has_rule_of_thumb_features, rule_of_thumb_score
 from .examples import build_examples, target_inspections
 from .metrics import average_precision, lift_at_k, precision_at_k, recovered_at_k, roc_auc
@@ -84,9 +85,15 @@ def _target_ids(meta: pd.DataFrame) -> pd.Series:
     return meta["target_id"] if "target_id" in meta.columns else meta["customer_id"]
 
 
-def last_months(meta: pd.DataFrame, n_months: int) -> list[pd.Period]:
-    """The last ``n_months`` calendar months that hold inspections."""
+def last_months(meta: pd.DataFrame, n_months: int, until: pd.Period | None = None) -> list[pd.Period]:
+    """The last ``n_months`` calendar months that hold inspections (up to ``until``, included)."""
     months = sorted(pd.to_datetime(meta["date"]).dt.to_period("M").unique())
+    if until is not None:
+        kept = [m for m in months if m <= until]
+        if not kept:
+            span = f"{months[0]} to {months[-1]}" if months else "nowhere"
+            raise InputError(f"no inspection month on or before {until}: the inspections run from {span}")
+        months = kept
     return months[-n_months:]
 
 
@@ -114,8 +121,10 @@ def backtest(
     target_type: str = "customer",
     examples: tuple | None = None,
     tuned: dict | None = None,
+    until: str | pd.Period | None = None,
 ) -> BacktestResult:
-    """Retrain for each of the last ``n_months`` inspection months and measure on that month.
+    """Retrain for each of the last ``n_months`` inspection months (up to ``until``, e.g.
+    "2024-04", when given) and measure on that month.
     ``capacity`` defaults to the target type's (config.capacity or config.order_capacity);
     ``examples``: ``(X, y, meta)`` already built by build_examples (saves the feature build);
     ``tuned``: LightGBM parameters overriding the config's (Optuna's best)."""
@@ -125,7 +134,8 @@ def backtest(
         examples = build_examples(tables, config, builder=builder, target_type=target_type)
     X, y, meta = examples
     rows = []
-    for fold in backtest_folds(meta, inspections, last_months(meta, n_months), config.label_delay_months):
+    months = last_months(meta, n_months, None if until is None else parse_month(until))
+    for fold in backtest_folds(meta, inspections, months, config.label_delay_months):
         y_train, y_test = y[fold.train], y[fold.test]
         row = {
             "month": fold.month,
