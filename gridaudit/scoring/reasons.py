@@ -8,7 +8,7 @@ has fewer than ``min_group`` customers). A category feature's value is its raw l
 transformer-area id; it has no peer value (its peers share its level by definition), so a
 ``{peer}`` in its template reads "n/a". Fewer than three positive contributions give fewer reasons.
 
-Three rules keep every sentence true:
+These rules keep every sentence true:
 
 - A flag feature (unit ``flag``) is a reason only when the flag is set (value 1): "approved by the
   same person who handled it" must not be printed for an order where that is false, even when

@@ -62,34 +62,36 @@ def design_weights(meta: pd.DataFrame) -> np.ndarray:
     return weights
 
 
+def _top_mass(scores, weights, k: float, **sums) -> tuple[pd.DataFrame, np.ndarray, float]:
+    """Score blocks (ties together, best first) with the sums of ``sums``' arrays, the share of
+    each block inside the top ``k`` units of mass (cut to the total weight), and that mass."""
+    s = np.asarray(scores, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    mass = float(min(max(k, 0.0), w.sum()))
+    frame = pd.DataFrame({"s": s, "w": w} | sums).groupby("s", sort=True).sum().iloc[::-1]
+    cum_before = frame["w"].cumsum().to_numpy() - frame["w"].to_numpy()
+    share = np.clip((mass - cum_before) / frame["w"].to_numpy(), 0.0, 1.0) if mass > 0 else np.zeros(len(frame))
+    return frame, share, mass
+
+
 def weighted_hits_at_k(y_true, scores, weights, k: float) -> tuple[float, float]:
     """(weighted findings, population mass) in the top ``k`` units of mass by score; mass is
     cut to the total weight. Tie blocks at the boundary contribute pro rata."""
     y = np.asarray(y_true, dtype=float)
-    s = np.asarray(scores, dtype=float)
     w = np.asarray(weights, dtype=float)
-    if not (len(y) == len(s) == len(w)):
+    if not (len(y) == len(np.asarray(scores)) == len(w)):
         raise ValueError("labels, scores and weights differ in length")
-    mass = float(min(max(k, 0.0), w.sum()))
+    frame, share, mass = _top_mass(scores, w, k, wy=w * y)
     if mass <= 0:
         return 0.0, 0.0
-    frame = pd.DataFrame({"s": s, "w": w, "wy": w * y}).groupby("s", sort=True).sum().iloc[::-1]
-    cum_before = frame["w"].cumsum().to_numpy() - frame["w"].to_numpy()
-    share = np.clip((mass - cum_before) / frame["w"].to_numpy(), 0.0, 1.0)
     return float((share * frame["wy"].to_numpy()).sum()), mass
 
 
 def inspections_at_k(scores, weights, k: float) -> int:
     """How many inspections the top ``k`` units of population mass rest on (those whose score
     block starts inside it): an estimate from a handful of random picks is not worth much."""
-    s = np.asarray(scores, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    mass = float(min(max(k, 0.0), w.sum()))
-    if mass <= 0:
-        return 0
-    frame = pd.DataFrame({"s": s, "w": w, "n": 1}).groupby("s", sort=True).sum().iloc[::-1]
-    cum_before = frame["w"].cumsum().to_numpy() - frame["w"].to_numpy()
-    return int(frame["n"].to_numpy()[cum_before < mass].sum())
+    frame, share, _ = _top_mass(scores, weights, k, n=np.ones(len(np.asarray(scores)), dtype=int))
+    return int(frame["n"].to_numpy()[share > 0].sum())
 
 
 def weighted_precision_at_k(y_true, scores, weights, k: float) -> float:
